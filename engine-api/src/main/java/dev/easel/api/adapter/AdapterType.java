@@ -1,0 +1,52 @@
+package dev.easel.api.adapter;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.easel.api.EaselPlugin;
+import dev.easel.api.ParameterValues;
+import dev.easel.api.model.NetworkModule;
+import dev.easel.api.tensor.TensorInfo;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One LoRA-family adapter variant: recognises its tensors in a file, computes the weight delta exactly as the
+ * reference implementation does, and supplies the trainable forward wrapper.
+ *
+ * <p>The engine groups an adapter file's keys by module prefix and asks every installed adapter type to
+ * {@link #recognize} each group; a group no type recognises is reported by name, never dropped. Where two tools
+ * disagree on semantics, the variant is a separate id or a parameter, never a silent guess.
+ */
+public interface AdapterType extends EaselPlugin {
+    /**
+     * Whether the tensors of one module are of this type.
+     *
+     * @param prefix  the module's key prefix in the file
+     * @param tensors the module's tensors keyed by the suffix after {@code prefix + "."}
+     */
+    Optional<AdapterModule> recognize(String prefix, Map<String, TensorInfo> tensors);
+
+    /**
+     * The weight delta of one module at strength 1, shaped like {@code baseWeight}, in float32.
+     *
+     * @param module     what {@link #recognize} returned
+     * @param tensors    the module's tensors as float32 arrays, keyed by suffix
+     * @param baseWeight the frozen weight being adapted (needed by DoRA, IA3 and OFT; others ignore it)
+     * @param manager    where to create results and temporaries
+     */
+    NDArray delta(AdapterModule module, Map<String, NDArray> tensors, NDArray baseWeight, NDManager manager);
+
+    /**
+     * A fresh trainable adapter for one module, initialised so that it changes nothing.
+     *
+     * @param target     the module to wrap
+     * @param parameters validated against {@link #parameters()} (rank, alpha, dropout, ...)
+     * @param manager    owns the adapter's arrays for the job
+     * @param seed       the seed for this module's initialisation
+     * @throws UnsupportedOperationException for read-only types
+     */
+    default TrainableAdapter createTrainable(NetworkModule target, ParameterValues parameters, NDManager manager,
+                                             long seed) {
+        throw new UnsupportedOperationException(descriptor().id() + " cannot be trained");
+    }
+}

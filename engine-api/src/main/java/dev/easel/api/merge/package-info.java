@@ -1,0 +1,12 @@
+/**
+ * The {@link dev.easel.api.merge.MergeAlgorithm} SPI: a pure function applied to one tensor key at a time.
+ * The engine opens the models, plans the keys, converts every input to float32 {@code NDArray}s, maps block
+ * weights to per-key parameter values, runs the algorithm in parallel under a memory budget and writes the result;
+ * an algorithm sees only the tensors of one key and its parameters.
+ */
+@Export
+@Version("1.0.0")
+package dev.easel.api.merge;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

@@ -1,0 +1,27 @@
+package dev.easel.api.training;
+
+import dev.easel.api.tensor.TensorSink;
+import dev.easel.api.tensor.WritePlan;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.Map;
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * Where a method writes its result. Every output is atomic: nothing appears under the output folder until the
+ * sink is committed or the stream closed without error.
+ */
+@ProviderType
+public interface TrainingExport {
+    /** The job's output name ({@code output_name}); methods derive file names from it. */
+    String outputName();
+
+    /** Provenance to merge into file metadata (base model hash, engine and plugin versions, parameters). */
+    Map<String, String> provenance();
+
+    /** Starts a tensor file in the given format ({@code format/safetensors}). */
+    TensorSink tensors(String fileName, String formatId, WritePlan plan) throws IOException;
+
+    /** Starts an arbitrary file (a pickle written by a method's own writer, a JSON sidecar). */
+    OutputStream file(String fileName) throws IOException;
+}

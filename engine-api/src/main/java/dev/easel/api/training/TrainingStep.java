@@ -1,0 +1,41 @@
+package dev.easel.api.training;
+
+import ai.djl.ndarray.NDArray;
+import java.util.List;
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * One optimisation step as the engine prepared it: the batch, the sampled noise and timesteps, and the shared
+ * diffusion loss computed on demand (with the job's prediction type, min-SNR weighting and noise offset).
+ */
+@ProviderType
+public interface TrainingStep {
+    /** The global step, from 0. */
+    long index();
+
+    /** The VAE latents of the batch, {@code [batch, 4, h/8, w/8]}. */
+    NDArray latents();
+
+    /** The captions of the batch, after shuffling and dropout. */
+    List<String> captions();
+
+    /** The role of each batch element (instance or class image). */
+    List<DatasetRole> roles();
+
+    /** The sampled timesteps, {@code [batch]}. */
+    NDArray timesteps();
+
+    /** The sampled noise, shaped like {@link #latents()}. */
+    NDArray noise();
+
+    /** The loss of each batch element, {@code [batch]}, before reduction. */
+    NDArray perSampleDiffusionLoss();
+
+    /** The mean of {@link #perSampleDiffusionLoss()}: what most methods optimise. */
+    default NDArray diffusionLoss() {
+        return perSampleDiffusionLoss().mean();
+    }
+
+    /** Runs the UNet (with every installed hook) on arbitrary inputs, for methods with their own objective. */
+    NDArray predictNoise(NDArray noisyLatents, NDArray timesteps, NDArray context);
+}

@@ -1,0 +1,2 @@
+/** An example third-party Easel plugin; see docs/plugin-authoring.md. */
+package org.example.easel.average;
