@@ -18,11 +18,9 @@ public final class ClasspathPlugins {
     private ClasspathPlugins() {
     }
 
-    private static final String CORE_PACKAGE = "dev.easel.core.";
-
     /**
-     * Registers the services built into the core itself (the formats the engine cannot work without), with origin
-     * {@code core}.
+     * Registers the services built into the core itself (the formats the engine cannot work without: providers
+     * listed in engine-core's own {@code META-INF/services}), with origin {@code core}.
      */
     public static void loadBuiltIns(PluginRegistry registry, ClassLoader coreLoader) {
         load(registry, coreLoader, true);
@@ -53,7 +51,7 @@ public final class ClasspathPlugins {
                             new PluginOrigin("classpath", "-", -1, "classpath"), e.getMessage());
                     continue;
                 }
-                if (provider.type().getName().startsWith(CORE_PACKAGE) != builtIns) {
+                if (isBuiltIn(provider.type()) != builtIns) {
                     continue;
                 }
                 String where = location(provider.type());
@@ -64,10 +62,26 @@ public final class ClasspathPlugins {
                     registry.register(provider.get(), origin);
                 } catch (RuntimeException | ServiceConfigurationError e) {
                     registry.refuse(kind, provider.type().getName(), "0.0.0",
-                            new PluginOrigin("classpath", "-", -1, where), String.valueOf(e.getMessage()));
+                            new PluginOrigin("classpath", "-", -1, where), describe(e));
                 }
             }
         }
+    }
+
+    private static String describe(Throwable e) {
+        String msg = String.valueOf(e.getMessage());
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == e ? msg : msg + ": " + root;
+    }
+
+    /** Whether a class ships in engine-core itself (same jar or classes folder as this class). */
+    private static boolean isBuiltIn(Class<?> type) {
+        CodeSource mine = ClasspathPlugins.class.getProtectionDomain().getCodeSource();
+        CodeSource theirs = type.getProtectionDomain().getCodeSource();
+        return mine != null && theirs != null && mine.getLocation().equals(theirs.getLocation());
     }
 
     private static String location(Class<?> type) {
