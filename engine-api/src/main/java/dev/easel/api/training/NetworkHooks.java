@@ -40,6 +40,25 @@ public interface NetworkHooks {
     /** Takes part in classifier-free guidance (Dream Artist, null-text inversion). */
     void onGuidance(GuidanceHook hook);
 
+    /** Replaces or blends the text conditioning at sampling time (aesthetic gradients). */
+    void onConditioning(ConditioningHook hook);
+
     /** Encodes prompts with the current (hooked) text encoder: {@code [batch, tokens, width]}. */
     NDArray encodeText(List<String> prompts);
+
+    /**
+     * The projected, pooled CLIP text features of prompts ({@code [batch, projection]}), pooled at the EOS token
+     * found by id (added tokens shift argmax pooling). Used by CLIP inversion and aesthetic gradients.
+     *
+     * @throws UnsupportedOperationException if the model has no text projection
+     */
+    NDArray textFeatures(List<String> prompts);
+
+    /**
+     * The projected CLIP image features of images ({@code [batch, 3, h, w]} in [0, 1]) from a CLIP vision tower
+     * configured for the job; SD checkpoints do not contain one.
+     *
+     * @throws UnsupportedOperationException if no CLIP vision model is configured
+     */
+    NDArray imageFeatures(NDArray images);
 }

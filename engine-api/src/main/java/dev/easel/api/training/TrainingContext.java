@@ -22,6 +22,9 @@ public interface TrainingContext {
     /** The networks of the base model and the hooks into them. */
     NetworkHooks network();
 
+    /** The noise schedule of the base model. */
+    DiffusionSchedule schedule();
+
     /**
      * An installed adapter type, selected by id or {@code id@range} ({@code lora/kohya@[1,2)}), leased for the job
      * so a hot update of its bundle does not pull it away mid-run.

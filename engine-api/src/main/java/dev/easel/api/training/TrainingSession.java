@@ -31,6 +31,24 @@ public interface TrainingSession extends AutoCloseable {
     default void afterStep(TrainingStep step) {
     }
 
+    /**
+     * The learning rate of a group for a step; the default keeps the job's schedule. Null-text inversion decays
+     * its rate per diffusion timestep; Dream Artist scales the negative embedding's rate.
+     *
+     * @param scheduled the rate the job's scheduler gives
+     */
+    default double learningRate(ParameterGroup group, long step, double scheduled) {
+        return scheduled;
+    }
+
+    /**
+     * Whether the method has reached its own end before the job's step budget (null-text inversion ends after its
+     * last timestep). The default is never.
+     */
+    default boolean finished() {
+        return false;
+    }
+
     /** The method's own state beyond the parameter groups, for exact resume. */
     default Map<String, NDArray> state() {
         return Map.of();
