@@ -1,6 +1,5 @@
 package dev.easel.core.osgi;
 
-import dev.easel.api.EaselPlugin;
 import dev.easel.core.plugin.PluginKind;
 import dev.easel.core.plugin.PluginOrigin;
 import dev.easel.core.plugin.PluginRegistry;
@@ -404,11 +403,6 @@ public final class PluginHost implements AutoCloseable {
         }
         return new PluginOrigin(bundle.getSymbolicName(), bundle.getVersion().toString(), bundle.getBundleId(),
                 location);
-    }
-
-    /** Instances of an SPI from active bundles, for diagnostics. */
-    List<EaselPlugin> services(Class<? extends EaselPlugin> spi) {
-        return new ArrayList<>(registry.services(spi));
     }
 
     @Override
