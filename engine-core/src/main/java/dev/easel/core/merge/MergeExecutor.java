@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * <p>The programmatic entry point is {@link #run(MergeRequest)} (or {@link #run(MergeRequest, MergeProgress)}):
  * <pre>{@code
  * try (Easel easel = Easel.start(EaselOptions.embedded())) {
- *     MergeResult r = MergeExecutor.of(easel, io).run(MergeRequest.of("weighted_sum", Map.of("alpha", 0.3),
+ *     MergeResult r = MergeExecutor.of(easel).run(MergeRequest.of("weighted_sum", Map.of("alpha", 0.3),
  *             List.of(a, b), out));
  * }
  * }</pre>
@@ -64,7 +64,12 @@ public final class MergeExecutor {
         this.io = io;
     }
 
-    /** An executor over a running engine's plugins and runtime. */
+    /** An executor over a running engine's plugins, runtime and model formats. */
+    public static MergeExecutor of(Easel easel) {
+        return new MergeExecutor(easel.registry(), easel.runtime(), new FormatModelIo(easel.registry()));
+    }
+
+    /** An executor over a running engine's plugins and runtime, reading and writing through {@code io}. */
     public static MergeExecutor of(Easel easel, ModelIo io) {
         return new MergeExecutor(easel.registry(), easel.runtime(), io);
     }
@@ -83,20 +88,20 @@ public final class MergeExecutor {
     public MergeResult run(MergeRequest request, MergeProgress progress) {
         long t0 = System.nanoTime();
         try (MergePlan plan = plan(request)) {
+            for (String w : plan.warnings()) {
+                LOG.warn(w);
+            }
             return execute(plan, progress, t0);
         }
     }
 
-    /** Runs a plan made by {@link #plan}; the plan is not closed. */
+    /** Runs a plan made by {@link #plan}; the plan is not closed and its warnings are left to the caller. */
     public MergeResult execute(MergePlan plan, MergeProgress progress) {
         return execute(plan, progress, System.nanoTime());
     }
 
     private MergeResult execute(MergePlan plan, MergeProgress progress, long t0) {
         MergeRequest request = plan.request();
-        for (String w : plan.warnings()) {
-            LOG.warn(w);
-        }
         progress.started(plan.tasks().size(), plan.outputBytes());
         Timings timings = new Timings();
         int threads = request.effectiveThreads();
