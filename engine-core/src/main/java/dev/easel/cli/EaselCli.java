@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
             PluginsCommand.class,
             ServeCommand.class,
             QuickstartCommand.class,
+            MergeCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class EaselCli implements Runnable {

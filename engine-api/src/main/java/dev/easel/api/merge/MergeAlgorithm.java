@@ -36,6 +36,16 @@ public interface MergeAlgorithm extends EaselPlugin {
         return false;
     }
 
+    /**
+     * Whether each output element depends only on the input elements at the same position (weighted sum, add
+     * difference, triple sum). The engine may then feed the algorithm slices of a large tensor instead of the whole
+     * tensor, which bounds memory and lets several threads share one big key. Algorithms that use norms, sorts,
+     * random masks or any whole-tensor statistic must keep the default {@code false}.
+     */
+    default boolean elementwise() {
+        return false;
+    }
+
     /** Merges one key. */
     NDArray merge(MergeContext context, List<NDArray> inputs, ParameterValues parameters);
 }

@@ -5,7 +5,7 @@
  * an algorithm sees only the tensors of one key and its parameters.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package dev.easel.api.merge;
 
 import org.osgi.annotation.bundle.Export;

@@ -56,9 +56,18 @@ public final class TensorInfo {
         return n;
     }
 
-    /** Number of data bytes. */
+    /**
+     * Number of data bytes.
+     *
+     * @throws ArithmeticException on overflow, or if a sub-byte tensor does not fill whole bytes
+     */
     public long byteSize() {
-        return Math.multiplyExact(elementCount(), dtype.byteSize());
+        long bits = Math.multiplyExact(elementCount(), dtype.bits());
+        if (bits % 8 != 0) {
+            throw new ArithmeticException("tensor '" + name + "' of " + elementCount() + " " + dtype
+                    + " elements does not fill whole bytes");
+        }
+        return bits / 8;
     }
 
     /** The same tensor under another name. */

@@ -7,7 +7,7 @@
  * checkpoints are converted and merged with flat memory. Compute happens elsewhere, on DJL {@code NDArray}s.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package dev.easel.api.tensor;
 
 import org.osgi.annotation.bundle.Export;

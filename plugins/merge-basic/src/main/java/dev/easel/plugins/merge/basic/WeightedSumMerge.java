@@ -35,6 +35,11 @@ public final class WeightedSumMerge implements MergeAlgorithm {
     }
 
     @Override
+    public boolean elementwise() {
+        return true;
+    }
+
+    @Override
     public NDArray merge(MergeContext context, List<NDArray> inputs, ParameterValues parameters) {
         double alpha = parameters.getDouble("alpha");
         NDArray a = inputs.get(0);
@@ -45,6 +50,7 @@ public final class WeightedSumMerge implements MergeAlgorithm {
         if (alpha == 1.0) {
             return b.duplicate();
         }
-        return a.add(b.sub(a).mul((float) alpha));
+        // One temporary: (B - A) is scaled and shifted in place; the inputs stay untouched.
+        return b.sub(a).muli((float) alpha).addi(a);
     }
 }

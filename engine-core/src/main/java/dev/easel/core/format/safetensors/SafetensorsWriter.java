@@ -1,0 +1,120 @@
+package dev.easel.core.format.safetensors;
+
+import dev.easel.api.tensor.TensorSink;
+import dev.easel.api.tensor.WritePlan;
+import dev.easel.core.format.AtomicOutputFile;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+/**
+ * Writes a safetensors file as a stream: the header goes out first (the {@link WritePlan} fixes every offset),
+ * then each tensor is written at its place by a positional write, in whatever order and from whichever threads
+ * the caller produces them. The file is built beside the target under a temporary name and renamed over it on
+ * {@link #commit()}; {@link #close()} without commit deletes it.
+ *
+ * <p>The layout is the reference writer's (see {@link SafetensorsLayout}), so a file Easel writes is
+ * byte-identical to what Python's {@code safetensors.torch.save_file} writes for the same tensors and metadata
+ * (with at most one metadata key; the reference orders several keys randomly).
+ */
+public final class SafetensorsWriter implements TensorSink {
+    /**
+     * Heap buffers are written in slices of this size: the JDK copies a heap buffer into a per-thread direct buffer
+     * as large as the write and keeps it, so unsliced writes would pin one largest-tensor-sized native buffer per
+     * writing thread.
+     */
+    private static final int HEAP_WRITE_SLICE = 8 << 20;
+
+    private final AtomicOutputFile output;
+    private final SafetensorsLayout layout;
+    private final Set<String> written = ConcurrentHashMap.newKeySet();
+    private final long dataStart;
+
+    private SafetensorsWriter(AtomicOutputFile output, SafetensorsLayout layout) {
+        this.output = output;
+        this.layout = layout;
+        this.dataStart = 8 + layout.headerLength();
+    }
+
+    /**
+     * Starts writing {@code target}: creates the temporary file beside it and writes the header.
+     *
+     * @throws IOException if the folder is not writable
+     */
+    public static SafetensorsWriter create(Path target, WritePlan plan) throws IOException {
+        SafetensorsLayout layout = SafetensorsLayout.of(plan);
+        AtomicOutputFile output = AtomicOutputFile.create(target);
+        try {
+            ByteBuffer head = ByteBuffer.allocate(8 + (int) layout.headerLength()).order(ByteOrder.LITTLE_ENDIAN);
+            head.putLong(layout.headerLength()).put(layout.header()).flip();
+            writeFully(output.channel(), head, 0);
+            return new SafetensorsWriter(output, layout);
+        } catch (IOException | RuntimeException e) {
+            output.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void write(String name, ByteBuffer data) throws IOException {
+        SafetensorsLayout.Slot slot = layout.slot(name);
+        if (slot == null) {
+            throw new IllegalArgumentException(output.target() + ": tensor '" + name + "' is not in the write plan");
+        }
+        if (data.remaining() != slot.size()) {
+            throw new IllegalArgumentException(output.target() + ": tensor '" + name + "' has " + data.remaining()
+                    + " bytes, the plan says " + slot.size() + " (" + slot.info() + ")");
+        }
+        if (!written.add(name)) {
+            throw new IllegalArgumentException(output.target() + ": tensor '" + name + "' was written twice");
+        }
+        try {
+            ByteBuffer src = data.duplicate();
+            long position = dataStart + slot.begin();
+            if (src.isDirect()) {
+                writeFully(output.channel(), src, position);
+            } else {
+                while (src.hasRemaining()) {
+                    int n = Math.min(src.remaining(), HEAP_WRITE_SLICE);
+                    ByteBuffer slice = src.slice();
+                    slice.limit(n);
+                    writeFully(output.channel(), slice, position);
+                    position += n;
+                    src.position(src.position() + n);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            written.remove(name);
+            throw e;
+        }
+    }
+
+    @Override
+    public void commit() throws IOException {
+        if (written.size() != layout.slots().size()) {
+            List<String> missing = layout.slots().stream().map(s -> s.info().name())
+                    .filter(n -> !written.contains(n)).limit(5).collect(Collectors.toList());
+            throw new IOException(output.target() + ": " + (layout.slots().size() - written.size())
+                    + " planned tensor(s) were never written, for example " + missing);
+        }
+        output.commit();
+    }
+
+    @Override
+    public void close() throws IOException {
+        output.close();
+    }
+
+    private static void writeFully(FileChannel channel, ByteBuffer src, long position) throws IOException {
+        long pos = position;
+        while (src.hasRemaining()) {
+            pos += channel.write(src, pos);
+        }
+    }
+}
