@@ -1,0 +1,42 @@
+package dev.easel.plugins.merge.basic;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.easel.cli.EaselCli;
+import dev.easel.core.format.safetensors.SafetensorsReader;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code easel quickstart} as a user runs it, with this module's merge plugins on the class path. */
+class QuickstartCliTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void runsTheMainJobAndWritesAReport() throws Exception {
+        Path out = dir.resolve("qs");
+        StringWriter stdout = new StringWriter();
+        StringWriter stderr = new StringWriter();
+        int status = EaselCli.run(new PrintWriter(stdout), new PrintWriter(stderr), "quickstart", "--out",
+                out.toString());
+        assertEquals(0, status, stderr.toString());
+        String report = Files.readString(out.resolve("report.md"));
+        assertTrue(report.contains("weighted_sum/basic"), report);
+        assertTrue(report.contains("## 3. Weighted sum"), report);
+        assertTrue(report.contains("## 4. Block-weighted merge"), report);
+        for (String model : new String[] {"a", "b", "weighted-sum", "block-weighted"}) {
+            try (SafetensorsReader r = SafetensorsReader.open(out.resolve("models/" + model + ".safetensors"))) {
+                assertTrue(r.tensors().size() > 100, model + ": " + r.tensors().size());
+            }
+        }
+        assertTrue(stdout.toString().contains("report: "), stdout.toString());
+        // A second run over the same folder replaces everything instead of failing.
+        assertEquals(0, EaselCli.run(new PrintWriter(new StringWriter()), new PrintWriter(stderr), "quickstart",
+                "--out", out.toString()), stderr.toString());
+    }
+}
