@@ -1,9 +1,7 @@
 package dev.easel.cli;
 
 import dev.easel.api.tensor.DType;
-import dev.easel.core.Easel;
 import dev.easel.core.convert.ModelConverter;
-import dev.easel.core.format.ModelFormats;
 import dev.easel.core.model.SdLayout;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -67,8 +65,8 @@ public final class ConvertCommand implements Runnable {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter stdout = spec.commandLine().getOut();
         long start = System.nanoTime();
-        try (Easel easel = engine.start(false)) {
-            ModelConverter.Result r = ModelConverter.convert(ModelFormats.installed(easel.registry()), in, out, options,
+        try (FormatSet formats = FormatSet.of(engine)) {
+            ModelConverter.Result r = ModelConverter.convert(formats.formats(), in, out, options,
                     w -> {
                         err.println("easel: warning: " + w);
                         err.flush();

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.easel.api.tensor.DType;
 import dev.easel.api.tensor.TensorInfo;
 import dev.easel.api.tensor.TensorSource;
-import dev.easel.core.Easel;
 import dev.easel.core.format.ModelFormats;
 import dev.easel.core.model.SdDetector;
 import dev.easel.core.model.SdModelInfo;
@@ -48,8 +47,8 @@ public final class InspectCommand implements Runnable {
     @Override
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
-        try (Easel easel = engine.start(false);
-                TensorSource source = ModelFormats.open(ModelFormats.installed(easel.registry()), file)) {
+        try (FormatSet formats = FormatSet.of(engine);
+                TensorSource source = ModelFormats.open(formats.formats(), file)) {
             SdModelInfo info = SdDetector.detect(source.tensors(), source.metadata());
             long parameters = 0;
             Map<DType, Integer> histogram = new EnumMap<>(DType.class);

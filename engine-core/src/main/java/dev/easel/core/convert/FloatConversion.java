@@ -103,18 +103,15 @@ public final class FloatConversion {
         int sign = (bits >>> 16) & 0x8000;
         int abs = bits & 0x7fffffff;
         int h;
-        if (abs >= 0x47800000) { // >= 65536: overflow to inf (values rounding up to 65520+ handled below), or NaN
+        if (abs >= 0x47800000) { // >= 65536 (inf), or NaN
             h = abs > 0x7f800000 ? 0x7e00 : 0x7c00;
         } else if (abs < 0x38800000) { // below fp16's smallest normal: subnormal or zero
             // Adding 0.5 aligns the fp16 subnormal bits at the bottom; the FPU rounds to nearest even for us.
             h = Float.floatToRawIntBits(Float.intBitsToFloat(abs) + 0.5f) - 0x3f000000;
         } else {
             int mantOdd = (abs >>> 13) & 1;
-            abs += 0xc8000fff + mantOdd; // rebias exponent (-112 << 23) and round
-            h = abs >>> 13;
-            if (h > 0x7c00) {
-                h = 0x7c00;
-            }
+            // Rebias the exponent (-112 << 23) and round; values from 65520 up carry into 0x7c00, infinity.
+            h = (abs + 0xc8000fff + mantOdd) >>> 13;
         }
         return (short) (sign | h);
     }

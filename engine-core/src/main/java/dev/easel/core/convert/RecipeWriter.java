@@ -16,23 +16,27 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Executes {@link TensorRecipe}s against a source and writes the results.
  *
  * <p>The safetensors path is built for speed with flat memory: tensors are produced in the output file's order so
  * the file is written sequentially, straight from the (memory-mapped) input into a few reusable direct buffers
- * (cast on the way), and a producer thread reads and converts the next chunk while the calling thread writes the
- * previous one. Anonymous memory stays at a few chunk buffers whatever the model size; the input's pages are the
+ * (cast on the way): a sequencer thread cuts the output into chunks in file order, up to two pool threads read
+ * and convert chunks in parallel, and the calling thread writes finished chunks in order. Anonymous memory stays at a few chunk buffers whatever the model size; the input's pages are the
  * file's own (page cache), not the process's.
  */
 public final class RecipeWriter {
     /** Output bytes per chunk buffer. */
     static final int CHUNK_BYTES = 8 << 20;
-    /** Chunk buffers in flight: one being filled, one being written, one spare to absorb jitter. */
-    private static final int BUFFERS = 3;
 
-    private record Job(String name, long offset, ByteBuffer buffer, Throwable error) {
+    /** One chunk of output: where it goes, and its bytes once converted. */
+    private record Job(String name, long offset, Future<ByteBuffer> data, Throwable error) {
     }
 
     private static final Job END = new Job(null, 0, null, null);
@@ -52,17 +56,24 @@ public final class RecipeWriter {
         for (TensorRecipe r : recipes) {
             byName.put(r.out().name(), r);
         }
+        int converters = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors()));
+        ExecutorService pool = Executors.newFixedThreadPool(converters, task -> {
+            Thread t = new Thread(task, "easel-convert");
+            t.setDaemon(true);
+            return t;
+        });
         try (SafetensorsWriter writer = SafetensorsWriter.create(target, plan(recipes, metadata))) {
             List<TensorInfo> order = writer.fileOrder();
-            BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(BUFFERS);
-            BlockingQueue<Job> full = new ArrayBlockingQueue<>(BUFFERS + 1);
-            for (int i = 0; i < BUFFERS; i++) {
+            int buffers = converters + 2;
+            BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(buffers);
+            BlockingQueue<Job> full = new ArrayBlockingQueue<>(buffers + 1);
+            for (int i = 0; i < buffers; i++) {
                 free.add(ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN));
             }
-            Thread producer = new Thread(() -> {
+            Thread sequencer = new Thread(() -> {
                 try {
                     for (TensorInfo t : order) {
-                        produce(source, byName.get(t.name()), free, full);
+                        produce(source, byName.get(t.name()), free, full, pool);
                     }
                     full.put(END);
                 } catch (Throwable e) {
@@ -73,8 +84,8 @@ public final class RecipeWriter {
                     }
                 }
             }, "easel-convert-reader");
-            producer.setDaemon(true);
-            producer.start();
+            sequencer.setDaemon(true);
+            sequencer.start();
             try {
                 while (true) {
                     Job job = full.take();
@@ -82,34 +93,46 @@ public final class RecipeWriter {
                         break;
                     }
                     if (job.error() != null) {
-                        throw job.error() instanceof IOException io ? io
-                                : new IOException(source.location() + ": " + job.error().getMessage(), job.error());
+                        throw asIOException(source, job.error());
                     }
-                    if (job.buffer().remaining() == 0) {
-                        writer.write(job.name(), job.buffer());
+                    ByteBuffer data;
+                    try {
+                        data = job.data().get();
+                    } catch (ExecutionException e) {
+                        throw asIOException(source, e.getCause());
+                    }
+                    if (data.remaining() == 0) {
+                        writer.write(job.name(), data);
                     } else {
-                        writer.writePart(job.name(), job.offset(), job.buffer());
+                        writer.writePart(job.name(), job.offset(), data);
                     }
-                    if (job.buffer().isDirect()) {
-                        job.buffer().clear();
-                        free.put(job.buffer());
+                    if (data.isDirect()) {
+                        data.clear();
+                        free.put(data);
                     }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted", e);
             } finally {
-                producer.interrupt();
+                sequencer.interrupt();
             }
             writer.commit();
+        } finally {
+            pool.shutdownNow();
         }
     }
 
+    private static IOException asIOException(TensorSource source, Throwable e) {
+        return e instanceof IOException io ? io : new IOException(source.location() + ": " + e.getMessage(), e);
+    }
+
+    /** Queues the chunks of one output tensor, in order; conversion of each runs on the pool. */
     private static void produce(TensorSource source, TensorRecipe r, BlockingQueue<ByteBuffer> free,
-            BlockingQueue<Job> full) throws IOException, InterruptedException {
+            BlockingQueue<Job> full, ExecutorService pool) throws IOException, InterruptedException {
         String name = r.out().name();
         if (r.out().byteSize() == 0) {
-            full.put(new Job(name, 0, ByteBuffer.allocate(0), null));
+            full.put(new Job(name, 0, CompletableFuture.completedFuture(ByteBuffer.allocate(0)), null));
             return;
         }
         if (r.transpose()) {
@@ -120,13 +143,15 @@ public final class RecipeWriter {
                 int n = Math.min(buf.remaining(), whole.remaining());
                 buf.put(whole.slice().limit(n)).flip();
                 whole.position(whole.position() + n);
-                full.put(new Job(name, offset, buf, null));
+                full.put(new Job(name, offset, CompletableFuture.completedFuture(buf), null));
                 offset += n;
             }
             return;
         }
         int inSize = r.sourceType().byteSize();
         int outSize = r.out().dtype().byteSize();
+        DType from = r.sourceType();
+        DType to = r.out().dtype();
         long outOffset = 0;
         for (TensorRecipe.Part part : r.parts()) {
             ByteBuffer src = slice(source, part);
@@ -134,12 +159,13 @@ public final class RecipeWriter {
                 ByteBuffer buf = free.take();
                 int elements = Math.min(src.remaining() / inSize, buf.capacity() / outSize);
                 ByteBuffer in = src.slice().limit(elements * inSize);
-                FloatConversion.convert(in, r.sourceType(), buf, r.out().dtype());
                 src.position(src.position() + elements * inSize);
-                buf.flip();
-                int produced = buf.remaining(); // read before handing over: the writer clears the buffer
-                full.put(new Job(name, outOffset, buf, null));
-                outOffset += produced;
+                Future<ByteBuffer> done = pool.submit(() -> {
+                    FloatConversion.convert(in, from, buf, to);
+                    return buf.flip();
+                });
+                full.put(new Job(name, outOffset, done, null));
+                outOffset += (long) elements * outSize;
             }
         }
     }
