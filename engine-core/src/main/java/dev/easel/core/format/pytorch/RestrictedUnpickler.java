@@ -67,6 +67,9 @@ public final class RestrictedUnpickler {
             throw new PickleException("truncated pickle (ends at byte " + u.in.position() + ")");
         } catch (ArithmeticException | ClassCastException e) {
             throw new PickleException("corrupt pickle at byte " + u.in.position() + ": " + e.getMessage());
+        } catch (StackOverflowError e) {
+            // Hashing a key nested thousands deep (or holding itself) recurses; a real checkpoint never does.
+            throw new PickleException("pickle nests too deeply (or refers to itself) at byte " + u.in.position());
         }
     }
 

@@ -43,6 +43,8 @@ public final class TorchCheckpointReader implements TensorSource {
     /** data.pkl of real checkpoints is a few MB; anything this large is hostile. */
     private static final long MAX_PICKLE = 1L << 30;
     private static final int MAX_METADATA = 256;
+    /** Real checkpoints nest a handful of levels; deeper (or cyclic) structures are refused, not recursed into. */
+    private static final int MAX_DEPTH = 64;
 
     private record StorageData(long position, long length, ByteBuffer heap) {
     }
@@ -70,12 +72,12 @@ public final class TorchCheckpointReader implements TensorSource {
         if (root instanceof Map<?, ?> m && m.get("state_dict") instanceof Map<?, ?> sd) {
             weights = sd;
         }
-        flatten(weights, "", flat);
+        flatten(weights, "", flat, 0);
         if (root instanceof Map<?, ?> m) {
             for (Map.Entry<?, ?> e : m.entrySet()) {
                 String text = scalarText(e.getValue());
                 if (text != null && meta.size() < MAX_METADATA) {
-                    meta.put(keyText(e.getKey()), text);
+                    meta.put(keyText(e.getKey(), 0), text);
                 }
             }
         }
@@ -273,26 +275,31 @@ public final class TorchCheckpointReader implements TensorSource {
         return s;
     }
 
-    private void flatten(Object node, String path, Map<String, TorchTensor> out) throws ModelFormatException {
+    private void flatten(Object node, String path, Map<String, TorchTensor> out, int depth)
+            throws ModelFormatException {
+        if (depth > MAX_DEPTH) {
+            throw new ModelFormatException(file, "the pickled object nests more than " + MAX_DEPTH
+                    + " levels deep (or contains itself) at '" + path + "'");
+        }
         if (node instanceof TorchTensor t) {
             if (out.put(path, t) != null) {
                 throw new ModelFormatException(file, "two tensors flatten to the same name '" + path + "'");
             }
         } else if (node instanceof Map<?, ?> m) {
             for (Map.Entry<?, ?> e : m.entrySet()) {
-                flatten(e.getValue(), join(path, keyText(e.getKey())), out);
+                flatten(e.getValue(), join(path, keyText(e.getKey(), 0)), out, depth + 1);
             }
         } else if (node instanceof List<?> l) {
             for (int i = 0; i < l.size(); i++) {
-                flatten(l.get(i), join(path, Integer.toString(i)), out);
+                flatten(l.get(i), join(path, Integer.toString(i)), out, depth + 1);
             }
         } else if (node instanceof PyTuple t) {
             for (int i = 0; i < t.size(); i++) {
-                flatten(t.get(i), join(path, Integer.toString(i)), out);
+                flatten(t.get(i), join(path, Integer.toString(i)), out, depth + 1);
             }
         } else if (node instanceof PyObject o && o.type().name().equals("ParameterDict")
                 && o.state() instanceof Map<?, ?> state) {
-            flatten(state.get("_parameters"), path, out);
+            flatten(state.get("_parameters"), path, out, depth + 1);
         }
     }
 
@@ -300,11 +307,11 @@ public final class TorchCheckpointReader implements TensorSource {
         return path.isEmpty() ? key : path + "." + key;
     }
 
-    private static String keyText(Object key) {
-        if (key instanceof PyTuple t) {
+    private static String keyText(Object key, int depth) {
+        if (key instanceof PyTuple t && depth < MAX_DEPTH) {
             StringBuilder b = new StringBuilder();
             for (Object o : t.items()) {
-                b.append(b.length() == 0 ? "" : ".").append(keyText(o));
+                b.append(b.length() == 0 ? "" : ".").append(keyText(o, depth + 1));
             }
             return b.toString();
         }
