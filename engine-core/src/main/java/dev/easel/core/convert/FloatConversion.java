@@ -14,6 +14,9 @@ import java.nio.ByteOrder;
  */
 public final class FloatConversion {
     private static final int CHUNK = 1 << 16;
+    /** Per-thread scratch arrays: converting gigabytes must not turn into gigabytes of garbage (heap = RSS). */
+    private static final ThreadLocal<int[]> INTS = ThreadLocal.withInitial(() -> new int[CHUNK]);
+    private static final ThreadLocal<short[]> SHORTS = ThreadLocal.withInitial(() -> new short[CHUNK]);
 
     private FloatConversion() {
     }
@@ -43,8 +46,8 @@ public final class FloatConversion {
         } else if (from == DType.F32 && (to == DType.F16 || to == DType.BF16)) {
             var ints = in.asIntBuffer();
             var shorts = out.asShortBuffer();
-            int[] a = new int[(int) Math.min(CHUNK, n)];
-            short[] b = new short[a.length];
+            int[] a = INTS.get();
+            short[] b = SHORTS.get();
             boolean half = to == DType.F16;
             while (ints.hasRemaining()) {
                 int k = Math.min(a.length, ints.remaining());
