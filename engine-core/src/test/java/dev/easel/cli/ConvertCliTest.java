@@ -181,6 +181,30 @@ class ConvertCliTest {
     }
 
     @Test
+    void a1111FilesInspectAndConvert() throws IOException {
+        Path emb = dir.resolve("my-style.pt");
+        try (InputStream in = getClass().getResourceAsStream("/formats/pytorch/a1111-embedding.pt")) {
+            Files.copy(in, emb);
+        }
+        Result r = run("inspect", emb.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("format:      format/pytorch"), r.out());
+        assertTrue(r.out().contains("name = my-style"), r.out());
+        assertTrue(r.out().contains("parameters:  1,536"), r.out());
+        Path hn = dir.resolve("hn.pt");
+        try (InputStream in = getClass().getResourceAsStream("/formats/pytorch/a1111-hypernetwork.pt")) {
+            Files.copy(in, hn);
+        }
+        Path out = dir.resolve("hn.safetensors");
+        r = run("convert", hn.toString(), out.toString(), "--dtype", "bf16");
+        assertEquals(0, r.status(), r.err());
+        try (SafetensorsReader s = SafetensorsReader.open(out)) {
+            assertEquals(16, s.tensors().size());
+            assertEquals(new TensorInfo("8.1.linear.2.weight", DType.BF16, 8, 16), s.info("8.1.linear.2.weight").orElseThrow());
+        }
+    }
+
+    @Test
     void badInputsFailWithOneLineAndLeaveNothing() throws IOException {
         Path good = Sd15Models.writeSafetensors(dir.resolve("good.safetensors"), Sd15Models.tinySd1(false, 4), 2);
         byte[] bytes = Files.readAllBytes(good);
