@@ -20,6 +20,10 @@ import java.util.Set;
  * AUTOMATIC1111's safe loader read: as a streaming {@link TensorSink} of a flat state dict, or in one go with
  * {@link #save(Path, Object)} for structured objects (A1111 embeddings: nested dicts, strings, ints and tensors).
  *
+ * <p>Records are those of torch before 1.12 ({@code data.pkl}, {@code data/N}, {@code version}): no
+ * {@code byteorder} record (readers then assume little-endian, which the data is), because AUTOMATIC1111's safe
+ * loader refuses zip members outside that list in its older releases.
+ *
  * <p>The pickle goes first (the plan fixes every storage key), then each tensor's storage as its own STORED zip
  * entry in arrival order, then {@code version} and the directory on {@link #commit()}; the file is built under a
  * temporary name and renamed into place.
@@ -99,7 +103,6 @@ public final class TorchCheckpointWriter implements TensorSink {
         try {
             TorchCheckpointWriter w = new TorchCheckpointWriter(output, archiveName(target), keys, sizes);
             w.zip.add(w.prefix + "data.pkl", ByteBuffer.wrap(pkl));
-            w.zip.add(w.prefix + "byteorder", ByteBuffer.wrap("little".getBytes(StandardCharsets.US_ASCII)));
             return w;
         } catch (IOException | RuntimeException e) {
             output.close();
@@ -118,7 +121,6 @@ public final class TorchCheckpointWriter implements TensorSink {
             TorchZipWriter zip = new TorchZipWriter(output.channel());
             String prefix = archiveName(target);
             zip.add(prefix + "data.pkl", ByteBuffer.wrap(pkl));
-            zip.add(prefix + "byteorder", ByteBuffer.wrap("little".getBytes(StandardCharsets.US_ASCII)));
             for (int i = 0; i < pickler.tensors().size(); i++) {
                 zip.add(prefix + "data/" + i, ((Tensor) pickler.tensors().get(i)).data());
             }
