@@ -167,6 +167,22 @@ class ConvertCliTest {
     }
 
     @Test
+    void safetensorsToCkptAndBack() throws IOException {
+        Path model = Sd15Models.writeSafetensors(dir.resolve("m.safetensors"), Sd15Models.tinySd1(true, 4), 9);
+        Path ckpt = dir.resolve("m.ckpt");
+        Result r = run("convert", model.toString(), ckpt.toString());
+        assertEquals(0, r.status(), r.err());
+        Path back = dir.resolve("back.safetensors");
+        assertEquals(0, run("convert", ckpt.toString(), back.toString()).status());
+        try (SafetensorsReader a = SafetensorsReader.open(model); SafetensorsReader b = SafetensorsReader.open(back)) {
+            assertEquals(a.tensors(), b.tensors());
+            for (TensorInfo t : a.tensors()) {
+                assertEquals(a.read(t.name()), b.read(t.name()), t.name());
+            }
+        }
+    }
+
+    @Test
     void genericPicklesAreFlattened() throws IOException {
         Path nested = dir.resolve("nested.pt");
         try (InputStream in = getClass().getResourceAsStream("/formats/pytorch/nested.pt")) {
