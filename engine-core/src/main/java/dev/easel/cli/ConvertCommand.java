@@ -71,9 +71,10 @@ public final class ConvertCommand implements Runnable {
                         err.println("easel: warning: " + w);
                         err.flush();
                     });
-            stdout.printf("wrote %s: %d tensors (%s %s) in %.1f s%n", r.output(), r.tensors(), r.input().family().id(),
-                    (layout == null ? "" : SdLayout.parse(layout).id() + " ") + (type == null ? "" : type.name()),
-                    (System.nanoTime() - start) / 1e9);
+            String what = r.input().family() == dev.easel.core.model.SdFamily.UNKNOWN ? ""
+                    : " of an " + r.input().family().id() + " model";
+            stdout.printf("wrote %s: %d tensors%s%s in %.1f s%n", r.output(), r.tensors(), what,
+                    type == null ? "" : " as " + type.name(), (System.nanoTime() - start) / 1e9);
             stdout.flush();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
