@@ -27,7 +27,7 @@ import java.util.Optional;
  *
  * <p>Weights are read from safetensors when present ({@code diffusion_pytorch_model.safetensors},
  * {@code model.safetensors}, then their {@code .fp16} variants), otherwise from the legacy {@code .bin} pickles
- * through the restricted unpickler. Metadata carries what detection needs from the JSON configs:
+ * through the restricted unpickler; sharded weights are read through their {@code *.index.json}. Metadata carries what detection needs from the JSON configs:
  * {@code _class_name} of the pipeline and the scheduler's {@code prediction_type}.
  */
 public final class DiffusersFolder implements TensorSource {
@@ -68,7 +68,14 @@ public final class DiffusersFolder implements TensorSource {
         if (Files.isRegularFile(folder.resolve("model_index.json"))) {
             return true;
         }
-        return Files.isRegularFile(folder.resolve("config.json")) && weightsOf(folder) != null;
+        if (!Files.isRegularFile(folder.resolve("config.json"))) {
+            return false;
+        }
+        try {
+            return !weightFiles(folder).isEmpty();
+        } catch (ModelFormatException e) {
+            return false;
+        }
     }
 
     /** Opens every component's weights. */
@@ -112,21 +119,18 @@ public final class DiffusersFolder implements TensorSource {
         Map<String, Located> byName = new HashMap<>();
         try {
             for (Map.Entry<String, Path> c : components.entrySet()) {
-                Path weights = weightsOf(c.getValue());
-                if (weights == null) {
-                    if (Files.isRegularFile(c.getValue().resolve("diffusion_pytorch_model.safetensors.index.json"))
-                            || Files.isRegularFile(c.getValue().resolve("model.safetensors.index.json"))) {
-                        throw new ModelFormatException(c.getValue(), "sharded weights are not supported yet");
+                for (Path weights : weightFiles(c.getValue())) {
+                    TensorSource part = weights.getFileName().toString().endsWith(".safetensors")
+                            ? SafetensorsReader.open(weights) : TorchCheckpointReader.open(weights);
+                    parts.add(part);
+                    for (TensorInfo t : part.tensors()) {
+                        String name = c.getKey() + "." + t.name();
+                        if (byName.put(name, new Located(part, t.name())) != null) {
+                            throw new ModelFormatException(weights, "tensor '" + t.name()
+                                    + "' is also in another shard");
+                        }
+                        tensors.add(t.withName(name));
                     }
-                    throw new ModelFormatException(c.getValue(), "no weights file (expected one of " + WEIGHT_FILES + ")");
-                }
-                TensorSource part = weights.getFileName().toString().endsWith(".safetensors")
-                        ? SafetensorsReader.open(weights) : TorchCheckpointReader.open(weights);
-                parts.add(part);
-                for (TensorInfo t : part.tensors()) {
-                    String name = c.getKey() + "." + t.name();
-                    tensors.add(t.withName(name));
-                    byName.put(name, new Located(part, t.name()));
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -137,6 +141,41 @@ public final class DiffusersFolder implements TensorSource {
         }
         return new DiffusersFolder(folder, parts, Collections.unmodifiableList(tensors), byName,
                 Collections.unmodifiableMap(metadata));
+    }
+
+    /** The weights of one component: its single file, or the shards its index lists. */
+    private static List<Path> weightFiles(Path component) throws ModelFormatException {
+        Path single = weightsOf(component);
+        if (single != null) {
+            return List.of(single);
+        }
+        for (String indexName : List.of("diffusion_pytorch_model.safetensors.index.json", "model.safetensors.index.json",
+                "diffusion_pytorch_model.fp16.safetensors.index.json", "model.fp16.safetensors.index.json",
+                "diffusion_pytorch_model.bin.index.json", "pytorch_model.bin.index.json")) {
+            Path index = component.resolve(indexName);
+            if (Files.isRegularFile(index)) {
+                JsonNode map = readJson(index).path("weight_map");
+                if (!map.isObject() || map.isEmpty()) {
+                    throw new ModelFormatException(index, "has no weight_map");
+                }
+                java.util.LinkedHashSet<Path> shards = new java.util.LinkedHashSet<>();
+                for (JsonNode shard : (Iterable<JsonNode>) map::elements) {
+                    String f = shard.asText("");
+                    // A shard is a file beside the index: never a path that leaves the folder.
+                    if (f.isEmpty() || f.contains("/") || f.contains("\\") || f.equals("..")) {
+                        throw new ModelFormatException(index, "names an invalid shard file '" + f + "'");
+                    }
+                    Path p = component.resolve(f);
+                    if (!Files.isRegularFile(p)) {
+                        throw new ModelFormatException(index, "lists shard " + f + ", which is missing");
+                    }
+                    shards.add(p);
+                }
+                return List.copyOf(shards);
+            }
+        }
+        throw new ModelFormatException(component, "no weights file (expected one of " + WEIGHT_FILES
+                + " or a sharded *.index.json)");
     }
 
     static Path weightsOf(Path component) {

@@ -67,6 +67,47 @@ class DiffusersFolderTest {
     }
 
     @Test
+    void readsShardedWeightsThroughTheirIndex() throws IOException {
+        Path folder = pipeline();
+        Path st = folder.resolve("unet/diffusion_pytorch_model.safetensors");
+        Map<String, java.nio.ByteBuffer> expected = new LinkedHashMap<>();
+        List<TensorInfo> first = new java.util.ArrayList<>();
+        List<TensorInfo> second = new java.util.ArrayList<>();
+        com.fasterxml.jackson.databind.node.ObjectNode index = new com.fasterxml.jackson.databind.ObjectMapper()
+                .createObjectNode();
+        com.fasterxml.jackson.databind.node.ObjectNode map = index.putObject("weight_map");
+        try (SafetensorsReader r = SafetensorsReader.open(st)) {
+            for (TensorInfo t : r.tensors()) {
+                expected.put(t.name(), java.nio.ByteBuffer.allocate((int) t.byteSize()).put(r.read(t.name())).flip());
+                (first.size() < r.tensors().size() / 2 ? first : second).add(t);
+            }
+        }
+        Files.delete(st);
+        for (int s = 0; s < 2; s++) {
+            List<TensorInfo> shard = s == 0 ? first : second;
+            String name = "diffusion_pytorch_model-0000" + (s + 1) + "-of-00002.safetensors";
+            try (var w = dev.easel.core.format.safetensors.SafetensorsWriter.create(folder.resolve("unet").resolve(name),
+                    new dev.easel.api.tensor.WritePlan(shard, Map.of()))) {
+                for (TensorInfo t : shard) {
+                    w.write(t.name(), expected.get(t.name()));
+                    map.put(t.name(), name);
+                }
+                w.commit();
+            }
+        }
+        Files.writeString(folder.resolve("unet/diffusion_pytorch_model.safetensors.index.json"), index.toString());
+        try (DiffusersFolder f = DiffusersFolder.open(folder)) {
+            for (Map.Entry<String, java.nio.ByteBuffer> e : expected.entrySet()) {
+                assertEquals(e.getValue(), f.read("unet." + e.getKey()), e.getKey());
+            }
+        }
+        map.put("conv_in.weight", "../../etc/passwd");
+        Files.writeString(folder.resolve("unet/diffusion_pytorch_model.safetensors.index.json"), index.toString());
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> DiffusersFolder.open(folder));
+        assertTrue(e.getMessage().contains("invalid shard file"), e.getMessage());
+    }
+
+    @Test
     void missingWeightsAndBadJsonAreOneLineErrors() throws IOException {
         Path folder = pipeline();
         Files.delete(folder.resolve("vae/diffusion_pytorch_model.safetensors"));
