@@ -4,7 +4,6 @@ import dev.easel.api.tensor.TensorInfo;
 import dev.easel.core.model.SdFamily;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -69,7 +68,6 @@ public final class LdmDiffusersMapping {
         checkFamily(family);
         List<TensorRecipe> out = new ArrayList<>();
         List<String> dropped = new ArrayList<>();
-        Map<String, TensorInfo> byName = index(tensors);
         for (TensorInfo t : tensors) {
             String k = t.name();
             if (k.startsWith(UNET)) {
@@ -444,14 +442,5 @@ public final class LdmDiffusersMapping {
                 }
             }
         }
-    }
-
-    /** Names in a stable order (for tests and reports). */
-    static Map<String, String> names(Conversion c) {
-        Map<String, String> m = new LinkedHashMap<>();
-        for (TensorRecipe r : c.recipes()) {
-            m.put(r.parts().get(0).source(), r.out().name());
-        }
-        return m;
     }
 }

@@ -4,7 +4,6 @@ import dev.easel.api.tensor.DType;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -229,9 +228,5 @@ final class AllowedGlobals {
                     + " needs " + extent + " elements of storage " + storage.key() + ", which has " + storageElements);
         }
         return t;
-    }
-
-    static Map<String, DType> storageTypes() {
-        return new HashMap<>(STORAGES);
     }
 }

@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -404,10 +403,5 @@ public final class RestrictedUnpickler {
     /** Element type of a torch storage class name ({@code FloatStorage}, ...), if it is one. */
     static DType storageType(String name) {
         return AllowedGlobals.STORAGES.get(name);
-    }
-
-    @Override
-    public String toString() {
-        return "RestrictedUnpickler" + Arrays.asList(stack.size(), memo.size());
     }
 }

@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * A {@code torch.save} file (zip format, or the legacy pre-1.6 format) opened for lazy reading without executing
@@ -483,10 +482,5 @@ public final class TorchCheckpointReader implements TensorSource {
     @Override
     public void close() throws IOException {
         channel.close();
-    }
-
-    /** Names of the storage classes this reader knows (for documentation and tests). */
-    static Set<String> storageClasses() {
-        return AllowedGlobals.STORAGES.keySet();
     }
 }

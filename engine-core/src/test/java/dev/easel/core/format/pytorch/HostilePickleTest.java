@@ -25,10 +25,6 @@ class HostilePickleTest {
     @TempDir
     Path dir;
 
-    private static ByteBuffer pickle(String hexOrText) {
-        return ByteBuffer.wrap(hexOrText.getBytes(StandardCharsets.ISO_8859_1));
-    }
-
     private static Object load(byte[] bytes) throws PickleException {
         return RestrictedUnpickler.load(ByteBuffer.wrap(bytes), pid -> {
             throw new PickleException("no persistent ids here");
@@ -150,6 +146,5 @@ class HostilePickleTest {
         assertEquals("format/pytorch", ModelFormats.forReading(formats, zipped).descriptor().id());
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelFormats.open(formats, plain));
         assertTrue(e.getMessage().contains("refusing global") || e.getMessage().contains("not a torch.save"), e.getMessage());
-        assertEquals(pickle("x").remaining(), 1);
     }
 }
