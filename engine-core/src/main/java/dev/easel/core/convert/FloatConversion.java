@@ -63,8 +63,28 @@ public final class FloatConversion {
                 }
                 shorts.put(b, 0, k);
             }
+        } else if ((from == DType.F16 || from == DType.BF16) && to == DType.F32) {
+            var shorts = in.asShortBuffer();
+            var ints = out.asIntBuffer();
+            short[] a = SHORTS.get();
+            int[] b = INTS.get();
+            boolean half = from == DType.F16;
+            while (shorts.hasRemaining()) {
+                int k = Math.min(a.length, shorts.remaining());
+                shorts.get(a, 0, k);
+                if (half) {
+                    for (int i = 0; i < k; i++) {
+                        b[i] = Float.floatToRawIntBits(f16ToF32(a[i]));
+                    }
+                } else {
+                    for (int i = 0; i < k; i++) {
+                        b[i] = a[i] << 16;
+                    }
+                }
+                ints.put(b, 0, k);
+            }
         } else {
-            // Rare paths (up-casts, F64, F16<->BF16): through float, element by element.
+            // Rare paths (F64, F16<->BF16): through float, element by element.
             for (long i = 0; i < n; i++) {
                 putFloat(out, to, getFloat(in, from, (int) i), (int) i);
             }

@@ -67,11 +67,13 @@ class FloatConversionTest {
         ByteBuffer half = FloatConversion.convert(f32, DType.F32, DType.F16);
         ByteBuffer bf = FloatConversion.convert(f32, DType.F32, DType.BF16);
         ByteBuffer back = FloatConversion.convert(half, DType.F16, DType.F32);
+        ByteBuffer bfBack = FloatConversion.convert(bf, DType.BF16, DType.F32);
         for (int i = 0; i < n; i++) {
             int bits = f32.getInt(i * 4);
             assertEquals(f16(Float.intBitsToFloat(bits)), half.getShort(i * 2) & 0xffff);
             assertEquals(bf16(bits), bf.getShort(i * 2) & 0xffff);
             assertEquals(FloatConversion.f16ToF32(half.getShort(i * 2)), back.getFloat(i * 4));
+            assertEquals((bf.getShort(i * 2) & 0xffff) << 16, bfBack.getInt(i * 4));
         }
         ByteBuffer viaF64 = FloatConversion.convert(FloatConversion.convert(f32, DType.F32, DType.F64), DType.F64, DType.F32);
         assertEquals(f32, viaF64);
