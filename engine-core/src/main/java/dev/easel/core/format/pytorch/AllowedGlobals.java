@@ -43,6 +43,8 @@ final class AllowedGlobals {
     /** Inert classes: instances are kept as {@link PyObject}s with their arguments and state. */
     private static final Set<String> INERT = Set.of(
             "pytorch_lightning.callbacks.model_checkpoint.ModelCheckpoint",
+            // The module itself, which A1111's safe loader also admits for some Lightning checkpoints.
+            "pytorch_lightning.callbacks.model_checkpoint",
             "lightning.pytorch.callbacks.model_checkpoint.ModelCheckpoint",
             "pytorch_lightning.callbacks.early_stopping.EarlyStopping",
             "numpy.core.multiarray.scalar", "numpy.dtype", "numpy.ndarray", "numpy.core.multiarray._reconstruct",
@@ -64,6 +66,7 @@ final class AllowedGlobals {
     static PyGlobal resolve(String module, String name) throws PickleException {
         String m = switch (module) {
             case "__builtin__" -> "builtins";
+            case "typing" -> name.equals("OrderedDict") ? "collections" : module;
             case "numpy._core.multiarray" -> "numpy.core.multiarray";
             default -> module;
         };

@@ -68,6 +68,14 @@ class HostilePickleTest {
     }
 
     @Test
+    void aliasesRealFilesUse() throws PickleException {
+        assertTrue(load("ctyping\nOrderedDict\n)R.".getBytes(StandardCharsets.US_ASCII)) instanceof java.util.Map);
+        assertEquals(new PyGlobal("pytorch_lightning.callbacks", "model_checkpoint"),
+                load("cpytorch_lightning.callbacks\nmodel_checkpoint\n.".getBytes(StandardCharsets.US_ASCII)));
+        assertEquals(java.util.Set.of(1L), load("c__builtin__\nset\n]K\u0001a\u0085R.".getBytes(StandardCharsets.ISO_8859_1)));
+    }
+
+    @Test
     void codeRunningOpcodesAreRefused() {
         assertTrue(assertThrows(PickleException.class, () -> load("(S'ls'\nios\nsystem\n.".getBytes(StandardCharsets.US_ASCII)))
                 .getMessage().contains("INST"));
