@@ -22,7 +22,8 @@ import picocli.CommandLine.Parameters;
         description = {"Converts a model to a safetensors file or a diffusers folder (an OUT without extension).",
             "  easel convert v1-5-pruned.ckpt v1-5.safetensors --dtype fp16 --prune-ema",
             "  easel convert model.safetensors model-diffusers --layout diffusers",
-            "  easel convert model-diffusers model.safetensors --layout ldm"})
+            "  easel convert model-diffusers model.safetensors --layout ldm",
+            "Reads with the built-in formats (no engine start); --plugins DIR also loads format plugins from bundles."})
 public final class ConvertCommand implements Runnable {
     @Mixin
     EngineOptions engine = new EngineOptions();

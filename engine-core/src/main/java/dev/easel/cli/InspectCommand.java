@@ -30,7 +30,8 @@ import picocli.CommandLine.Parameters;
         description = {"Shows a model's format, family, layout, components, tensor and parameter counts, dtypes and "
                 + "metadata, without reading its tensors.",
             "  easel inspect v1-5-pruned.ckpt",
-            "  easel inspect --json model.safetensors"})
+            "  easel inspect --json model.safetensors",
+            "Reads with the built-in formats (no engine start); --plugins DIR also loads format plugins from bundles."})
 public final class InspectCommand implements Runnable {
     @Mixin
     EngineOptions engine = new EngineOptions();
