@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
             ServeCommand.class,
             QuickstartCommand.class,
             MergeCommand.class,
+            InspectCommand.class,
+            ConvertCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class EaselCli implements Runnable {

@@ -26,6 +26,18 @@ public final class ModelFormats {
     private ModelFormats() {
     }
 
+    /**
+     * The formats built into the core (safetensors, PyTorch checkpoints, diffusers folders), without starting an
+     * engine: what {@code easel inspect} and {@code easel convert} use unless told to load plugin bundles.
+     */
+    public static List<ModelFormat> builtIn() {
+        List<ModelFormat> formats = new ArrayList<>();
+        java.util.ServiceLoader.load(ModelFormat.class, ModelFormats.class.getClassLoader()).stream()
+                .filter(p -> p.type().getClassLoader() == ModelFormats.class.getClassLoader())
+                .forEach(p -> formats.add(p.get()));
+        return formats;
+    }
+
     /** The active formats of a registry, one per id (its selected, highest version). */
     public static List<ModelFormat> installed(PluginRegistry registry) {
         Map<String, ModelFormat> byId = new LinkedHashMap<>();

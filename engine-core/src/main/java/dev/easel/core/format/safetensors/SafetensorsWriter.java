@@ -1,5 +1,6 @@
 package dev.easel.core.format.safetensors;
 
+import dev.easel.api.tensor.TensorInfo;
 import dev.easel.api.tensor.TensorSink;
 import dev.easel.api.tensor.WritePlan;
 import dev.easel.core.format.AtomicOutputFile;
@@ -9,7 +10,9 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
@@ -34,6 +37,7 @@ public final class SafetensorsWriter implements TensorSink {
     private final AtomicOutputFile output;
     private final SafetensorsLayout layout;
     private final Set<String> written = ConcurrentHashMap.newKeySet();
+    private final Map<String, AtomicLong> partBytes = new ConcurrentHashMap<>();
     private final long dataStart;
 
     private SafetensorsWriter(AtomicOutputFile output, SafetensorsLayout layout) {
@@ -92,6 +96,34 @@ public final class SafetensorsWriter implements TensorSink {
         } catch (IOException | RuntimeException e) {
             written.remove(name);
             throw e;
+        }
+    }
+
+    /** The planned tensors in file order (by offset); writing them in this order makes the output sequential. */
+    public List<TensorInfo> fileOrder() {
+        return layout.slots().stream().map(SafetensorsLayout.Slot::info).collect(Collectors.toList());
+    }
+
+    /**
+     * Writes bytes {@code [offset, offset + part.remaining())} of a planned tensor, for producers that stream a
+     * large tensor in chunks; the tensor counts as written once all its bytes arrived. Parts must not overlap.
+     *
+     * @throws IllegalArgumentException if the tensor is not planned or the part runs past its end
+     */
+    public void writePart(String name, long offset, ByteBuffer part) throws IOException {
+        SafetensorsLayout.Slot slot = layout.slot(name);
+        if (slot == null) {
+            throw new IllegalArgumentException(output.target() + ": tensor '" + name + "' is not in the write plan");
+        }
+        long n = part.remaining();
+        if (offset < 0 || offset + n > slot.size()) {
+            throw new IllegalArgumentException(output.target() + ": part [" + offset + ", " + (offset + n)
+                    + ") of tensor '" + name + "' runs past its " + slot.size() + " bytes");
+        }
+        writeFully(output.channel(), part.duplicate(), dataStart + slot.begin() + offset);
+        long total = partBytes.computeIfAbsent(name, k -> new AtomicLong()).addAndGet(n);
+        if (total == slot.size() && !written.add(name)) {
+            throw new IllegalArgumentException(output.target() + ": tensor '" + name + "' was written twice");
         }
     }
 
