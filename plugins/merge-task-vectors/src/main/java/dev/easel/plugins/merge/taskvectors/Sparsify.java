@@ -1,0 +1,184 @@
+package dev.easel.plugins.merge.taskvectors;
+
+import java.util.function.IntPredicate;
+
+/**
+ * Ways of zeroing most entries of a delta: magnitude trimming (TIES) in the two conventions in use, and DARE's random
+ * drop with its rescales. All work in place on float32 arrays.
+ */
+final class Sparsify {
+    /** How DARE scales the entries it keeps. */
+    enum Rescale {
+        /** Divide by the keep probability {@code 1 - p} (the DARE paper, sd-mecha, mergekit before 2025-02). */
+        PAPER,
+        /** Match the L1 norm of the original delta (mergekit since PR #505, 2025-02). */
+        L1,
+        /** Keep the surviving entries as they are. */
+        NONE
+    }
+
+    private Sparsify() {
+    }
+
+    /**
+     * Keeps exactly {@code floor(k * n)} entries of largest magnitude (mergekit's {@code magnitude}; at least one
+     * when {@code k > 0}), ties at the threshold going to the lower index; zeroes the rest.
+     */
+    static void keepTopExact(float[] d, double k) {
+        int n = d.length;
+        if (k >= 1.0 || n == 0) {
+            return;
+        }
+        int keep = (int) Math.floor(k * n);
+        if (k > 0 && keep == 0) {
+            keep = 1;
+        }
+        if (keep == 0) {
+            java.util.Arrays.fill(d, 0f);
+            return;
+        }
+        float threshold = kthSmallest(abs(d), n - keep);
+        int above = 0;
+        for (float v : d) {
+            if (Math.abs(v) > threshold) {
+                above++;
+            }
+        }
+        int equalAllowed = keep - above;
+        for (int i = 0; i < n; i++) {
+            float a = Math.abs(d[i]);
+            if (a > threshold) {
+                continue;
+            }
+            if (a == threshold && equalAllowed > 0) {
+                equalAllowed--;
+                continue;
+            }
+            d[i] = 0f;
+        }
+    }
+
+    /**
+     * sd-mecha's {@code filter_top_k} (and the TIES authors' {@code topk_values_mask}): with
+     * {@code m = max(floor((1 - k) * n), 1)}, keeps every entry whose magnitude is at least the m-th smallest
+     * magnitude, which is {@code n - m + 1} entries when magnitudes are distinct.
+     */
+    static void keepTopThreshold(float[] d, double k) {
+        int n = d.length;
+        if (n == 0) {
+            return;
+        }
+        int m = Math.max((int) Math.floor((1.0 - k) * n), 1);
+        float threshold = kthSmallest(abs(d), m - 1);
+        for (int i = 0; i < n; i++) {
+            if (Math.abs(d[i]) < threshold) {
+                d[i] = 0f;
+            }
+        }
+    }
+
+    /**
+     * DARE: zeroes the entries {@code keep} rejects and rescales the others.
+     *
+     * @param p the drop probability the mask was drawn with
+     */
+    static void dropAndRescale(float[] d, IntPredicate keep, double p, Rescale rescale) {
+        double l1Before = 0;
+        double l1After = 0;
+        for (int i = 0; i < d.length; i++) {
+            l1Before += Math.abs(d[i]);
+            if (!keep.test(i)) {
+                d[i] = 0f;
+            } else {
+                l1After += Math.abs(d[i]);
+            }
+        }
+        double scale;
+        switch (rescale) {
+            case PAPER:
+                scale = p >= 1.0 ? 0.0 : 1.0 / (1.0 - p);
+                break;
+            case L1:
+                scale = l1Before < 1e-7 || l1After < 1e-7 ? 1.0 : l1Before / l1After;
+                break;
+            default:
+                scale = 1.0;
+        }
+        if (scale != 1.0) {
+            for (int i = 0; i < d.length; i++) {
+                d[i] = (float) (d[i] * scale);
+            }
+        }
+    }
+
+    /**
+     * The DARE keep mask of one delta: entry {@code i} is kept when a uniform draw, a pure function of
+     * {@code (seed, i)}, is below {@code 1 - p}. Being counter-based rather than sequential, the mask does not depend
+     * on how the tensor is traversed, so it is the same whatever the thread count or slicing.
+     */
+    static IntPredicate bernoulliKeep(long seed, double p) {
+        double keepProbability = 1.0 - p;
+        return i -> uniform(seed, i) < keepProbability;
+    }
+
+    /** A uniform double in [0, 1) from SplitMix64 of the seed and the index. */
+    static double uniform(long seed, long index) {
+        return (mix(seed + index * 0x9e3779b97f4a7c15L) >>> 11) * 0x1.0p-53;
+    }
+
+    /** The seed of model {@code j}'s mask, from the key's seed. */
+    static long modelSeed(long keySeed, int j) {
+        return mix(keySeed ^ mix(j + 1L));
+    }
+
+    static long mix(long z) {
+        z += 0x9e3779b97f4a7c15L;
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
+    }
+
+    private static float[] abs(float[] d) {
+        float[] a = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+            a[i] = Math.abs(d[i]);
+        }
+        return a;
+    }
+
+    /**
+     * The value of rank {@code k} (0-based) in ascending order; reorders {@code a}. Quickselect with a three-way
+     * partition, so arrays of many equal values (zero deltas) stay linear.
+     */
+    static float kthSmallest(float[] a, int k) {
+        int lo = 0;
+        int hi = a.length - 1;
+        java.util.SplittableRandom random = new java.util.SplittableRandom(a.length);
+        while (lo < hi) {
+            float pivot = a[lo + random.nextInt(hi - lo + 1)];
+            int lt = lo;
+            int gt = hi;
+            int i = lo;
+            while (i <= gt) {
+                float v = a[i];
+                if (v < pivot) {
+                    a[i++] = a[lt];
+                    a[lt++] = v;
+                } else if (v > pivot) {
+                    a[i] = a[gt];
+                    a[gt--] = v;
+                } else {
+                    i++;
+                }
+            }
+            if (k < lt) {
+                hi = lt - 1;
+            } else if (k > gt) {
+                lo = gt + 1;
+            } else {
+                return pivot;
+            }
+        }
+        return a[k];
+    }
+}

@@ -1,0 +1,116 @@
+package dev.easel.plugins.merge.taskvectors;
+
+import ai.djl.ndarray.NDArray;
+import dev.easel.api.InvalidParameterException;
+import dev.easel.api.ParameterSpec;
+import dev.easel.api.ParameterType;
+import dev.easel.api.ParameterValues;
+import dev.easel.api.merge.MergeContext;
+import java.util.List;
+
+/**
+ * The generalized task arithmetic that task arithmetic, TIES, DARE and DARE-TIES are instances of (as in mergekit's
+ * {@code generalized_task_arithmetic.py}): deltas {@code d_i = model_i - base}, optionally sparsified, weighted,
+ * optionally masked by a sign consensus, summed (or averaged over the entries that survive), scaled by
+ * {@code alpha} and added to the base. Work is done on float32 Java arrays, with sums of products in double.
+ */
+final class TaskVectors {
+    /** The per-model weights parameter shared by the task-vector methods. */
+    static final ParameterSpec WEIGHTS = new ParameterSpec("weights", ParameterType.FLOAT_LIST, "", -10.0, 10.0,
+            List.of(), false, "Weight of each model's delta, comma-separated, one per model after the base "
+            + "(default 1 each)");
+
+    /** How sign conflicts between deltas are resolved before combining. */
+    enum Consensus {
+        /** No election: every delta entry counts. */
+        NONE,
+        /** Elect the sign of the weighted sum of the deltas (the TIES paper's "mass", mergekit's "sum"). */
+        SUM,
+        /** Elect the sign of the count of positive minus negative entries (sd-mecha's default, mergekit "count"). */
+        COUNT
+    }
+
+    private TaskVectors() {
+    }
+
+    /** The deltas of inputs 1.. relative to input 0, and the base itself, as float32 arrays. */
+    static float[][] deltas(List<NDArray> inputs, float[] base) {
+        float[][] d = new float[inputs.size() - 1][];
+        for (int j = 0; j < d.length; j++) {
+            float[] x = inputs.get(j + 1).toFloatArray();
+            for (int i = 0; i < x.length; i++) {
+                x[i] -= base[i];
+            }
+            d[j] = x;
+        }
+        return d;
+    }
+
+    /** The weights for {@code models} deltas: the {@code weights} list, or 1 each when it is empty. */
+    static double[] weights(ParameterValues parameters, int deltas) {
+        List<Double> w = parameters.getDoubles("weights");
+        double[] out = new double[deltas];
+        for (int j = 0; j < deltas; j++) {
+            out[j] = w.isEmpty() ? 1.0 : w.get(j);
+        }
+        return out;
+    }
+
+    /** Refuses a {@code weights} list whose length is not the number of models after the base. */
+    static void checkWeights(ParameterValues parameters, int models) {
+        List<Double> w = parameters.getDoubles("weights");
+        if (!w.isEmpty() && w.size() != models - 1) {
+            throw new InvalidParameterException("weights", "parameter 'weights' has " + w.size() + " value(s) but "
+                    + (models - 1) + " model(s) follow the base; give one weight per model after the base");
+        }
+    }
+
+    /**
+     * Combines deltas into one: {@code sum_i w_i d_i m_i}, divided by {@code sum_i w_i m_i} at each position when
+     * {@code normalize} (positions where that is 0 give 0), where {@code m_i} is 1 without consensus and otherwise
+     * whether {@code sign(w_i d_i)} equals the elected sign (a zero entry never matches).
+     *
+     * @param zeroVoteIsPositive mergekit elects + when the vote is exactly 0; sd-mecha elects 0 (the position
+     *                           becomes 0)
+     */
+    static float[] combine(float[][] d, double[] w, Consensus consensus, boolean zeroVoteIsPositive,
+                           boolean normalize) {
+        int n = d[0].length;
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            int elected = 0;
+            if (consensus != Consensus.NONE) {
+                double vote = 0;
+                for (int j = 0; j < d.length; j++) {
+                    double v = w[j] * d[j][i];
+                    vote += consensus == Consensus.SUM ? v : Math.signum(v);
+                }
+                elected = vote > 0 ? 1 : vote < 0 ? -1 : zeroVoteIsPositive ? 1 : 0;
+            }
+            double sum = 0;
+            double divisor = 0;
+            for (int j = 0; j < d.length; j++) {
+                double v = w[j] * d[j][i];
+                if (consensus == Consensus.NONE || (v != 0 && Math.signum(v) == elected)) {
+                    sum += v;
+                    divisor += w[j];
+                }
+            }
+            out[i] = (float) (normalize ? (divisor == 0 ? 0 : sum / divisor) : sum);
+        }
+        return out;
+    }
+
+    /** Writes {@code base + alpha * delta} into {@code delta} and returns it. */
+    static float[] addScaled(float[] base, float[] delta, double alpha) {
+        for (int i = 0; i < delta.length; i++) {
+            delta[i] = (float) (base[i] + alpha * delta[i]);
+        }
+        return delta;
+    }
+
+    /** The float32 array of a result, in the inputs' shape, owned by the key's manager. */
+    static NDArray result(MergeContext context, List<NDArray> inputs, float[] values) {
+        return context.manager().create(values, inputs.get(0).getShape());
+    }
+}
