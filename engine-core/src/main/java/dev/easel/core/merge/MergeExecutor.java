@@ -47,6 +47,11 @@ import org.slf4j.LoggerFactory;
  * manager. Keys whose plan is a plain copy go from the input's bytes to the sink with no conversion. Element-wise
  * methods over a large tensor are fed slices of {@value #SLICE_ELEMENTS} elements so that one 38-million-element
  * embedding never needs several float32 copies at once.
+ *
+ * <p>Keys whose methods all offer a pure-Java {@link dev.easel.api.merge.ElementwiseKernel} take the fast path of
+ * {@link KernelPlan} instead: no native arrays, constant memory per thread, decoded and encoded in chunks straight
+ * between the mapped inputs and the output file. Set the system property {@code easel.merge.kernels=false} to
+ * force the NDArray path (for comparisons).
  */
 public final class MergeExecutor {
     /** Elements per slice when an element-wise method runs over a large tensor. */
@@ -57,6 +62,7 @@ public final class MergeExecutor {
     private final MergePlanner planner;
     private final ComputeRuntime runtime;
     private final ModelIo io;
+    private boolean kernels = !"false".equalsIgnoreCase(System.getProperty("easel.merge.kernels"));
 
     public MergeExecutor(PluginRegistry registry, ComputeRuntime runtime, ModelIo io) {
         this.planner = new MergePlanner(registry, io);
@@ -72,6 +78,12 @@ public final class MergeExecutor {
     /** An executor over a running engine's plugins and runtime, reading and writing through {@code io}. */
     public static MergeExecutor of(Easel easel, ModelIo io) {
         return new MergeExecutor(easel.registry(), easel.runtime(), io);
+    }
+
+    /** Whether element-wise methods run through their pure-Java kernels when they have one (default true). */
+    public MergeExecutor useKernels(boolean use) {
+        this.kernels = use;
+        return this;
     }
 
     /** Checks a request and plans it without reading tensor data. Close the plan (or pass it to {@link #execute}). */
@@ -113,17 +125,24 @@ public final class MergeExecutor {
             t.setDaemon(true);
             return t;
         });
+        KernelPlan.KernelCache kernelCache = new KernelPlan.KernelCache();
+        ThreadLocal<KernelPlan.Workspace> workspaces = ThreadLocal.withInitial(KernelPlan.Workspace::new);
         try (TensorSink sink = io.create(request.output(), plan.writePlan())) {
             List<Future<?>> futures = new ArrayList<>();
             for (KeyTask task : plan.tasks()) {
                 if (failure.get() != null) {
                     break;
                 }
-                int permits = budget.acquire(estimate(task));
+                KernelPlan fast = kernels ? KernelPlan.of(task, kernelCache).orElse(null) : null;
+                int permits = budget.acquire(fast != null ? KernelPlan.WORKING_BYTES : estimate(task));
                 futures.add(pool.submit(() -> {
                     try {
                         if (failure.get() == null) {
-                            runTask(plan, task, sink, request.seed(), timings);
+                            if (fast != null) {
+                                fast.run(task, plan.sources(), sink, workspaces.get(), timings::add);
+                            } else {
+                                runTask(plan, task, sink, request.seed(), timings);
+                            }
                             progress.keyDone(task.output().name(), task.output().byteSize());
                         }
                     } catch (Throwable e) {
@@ -281,5 +300,11 @@ public final class MergeExecutor {
         final LongAdder read = new LongAdder();
         final LongAdder compute = new LongAdder();
         final LongAdder write = new LongAdder();
+
+        void add(long readNanos, long computeNanos, long writeNanos) {
+            read.add(readNanos);
+            compute.add(computeNanos);
+            write.add(writeNanos);
+        }
     }
 }

@@ -1,16 +1,18 @@
 package dev.easel.core.format.safetensors;
 
-import dev.easel.api.tensor.TensorSink;
 import dev.easel.api.tensor.WritePlan;
 import dev.easel.core.format.AtomicOutputFile;
+import dev.easel.core.format.RangeSink;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
 /**
@@ -22,8 +24,11 @@ import java.util.stream.Collectors;
  * <p>The layout is the reference writer's (see {@link SafetensorsLayout}), so a file Easel writes is
  * byte-identical to what Python's {@code safetensors.torch.save_file} writes for the same tensors and metadata
  * (with at most one metadata key; the reference orders several keys randomly).
+ *
+ * <p>A tensor may also arrive in parts ({@link #writeRange}), each written at its place as it comes, so that a
+ * producer streaming a large tensor never holds all of it.
  */
-public final class SafetensorsWriter implements TensorSink {
+public final class SafetensorsWriter implements RangeSink {
     /**
      * Heap buffers are written in slices of this size: the JDK copies a heap buffer into a per-thread direct buffer
      * as large as the write and keeps it, so unsliced writes would pin one largest-tensor-sized native buffer per
@@ -34,6 +39,7 @@ public final class SafetensorsWriter implements TensorSink {
     private final AtomicOutputFile output;
     private final SafetensorsLayout layout;
     private final Set<String> written = ConcurrentHashMap.newKeySet();
+    private final Map<String, AtomicLong> partial = new ConcurrentHashMap<>();
     private final long dataStart;
 
     private SafetensorsWriter(AtomicOutputFile output, SafetensorsLayout layout) {
@@ -71,7 +77,7 @@ public final class SafetensorsWriter implements TensorSink {
             throw new IllegalArgumentException(output.target() + ": tensor '" + name + "' has " + data.remaining()
                     + " bytes, the plan says " + slot.size() + " (" + slot.info() + ")");
         }
-        if (!written.add(name)) {
+        if (partial.containsKey(name) || !written.add(name)) {
             throw new IllegalArgumentException(output.target() + ": tensor '" + name + "' was written twice");
         }
         try {
@@ -92,6 +98,31 @@ public final class SafetensorsWriter implements TensorSink {
         } catch (IOException | RuntimeException e) {
             written.remove(name);
             throw e;
+        }
+    }
+
+    @Override
+    public void writeRange(String name, long offset, ByteBuffer data) throws IOException {
+        SafetensorsLayout.Slot slot = layout.slot(name);
+        if (slot == null) {
+            throw new IllegalArgumentException(output.target() + ": tensor '" + name + "' is not in the write plan");
+        }
+        int n = data.remaining();
+        if (offset < 0 || offset + n > slot.size()) {
+            throw new IllegalArgumentException(output.target() + ": bytes [" + offset + ", " + (offset + n)
+                    + ") do not fit tensor '" + name + "' of " + slot.size() + " bytes");
+        }
+        if (written.contains(name) && !partial.containsKey(name)) {
+            throw new IllegalArgumentException(output.target() + ": tensor '" + name + "' was written twice");
+        }
+        writeFully(output.channel(), data.duplicate(), dataStart + slot.begin() + offset);
+        long done = partial.computeIfAbsent(name, k -> new AtomicLong()).addAndGet(n);
+        if (done > slot.size()) {
+            throw new IllegalArgumentException(output.target() + ": tensor '" + name + "' got " + done
+                    + " bytes, the plan says " + slot.size());
+        }
+        if (done == slot.size()) {
+            written.add(name);
         }
     }
 

@@ -175,6 +175,23 @@ class TaskVectorsCliTest {
     }
 
     @Test
+    void aKeyMissingFromOneModelIsTakenFromTheFirstWithAWarning() throws Exception {
+        Path partial = dir.resolve("partial.safetensors");
+        java.util.Map<String, long[]> shapes = new java.util.LinkedHashMap<>(Sd1Fixtures.shapes(4));
+        shapes.remove(Sd1Fixtures.OUT05);
+        Sd1Fixtures.write(runtime, partial, 14, shapes);
+        Path out = dir.resolve("partial-out.safetensors");
+        assertEquals(0, easel("merge", "--method", "task_arithmetic", "--dtype", "fp32", "-q", "--out", out.toString(),
+                base.toString(), a.toString(), partial.toString()), stderr);
+        assertTrue(stderr.contains("warning") && stderr.contains("missing") && stderr.contains("partial.safetensors"),
+                stderr);
+        try (SafetensorsReader r = SafetensorsReader.open(out)) {
+            assertArrayEquals(vBase.get(Sd1Fixtures.OUT05), readF32(r, Sd1Fixtures.OUT05), 1e-6f,
+                    "taken from the first input (the base) unchanged");
+        }
+    }
+
+    @Test
     void badParametersFailBeforeAnyWork() {
         Path out = dir.resolve("bad.safetensors");
         assertEquals(1, easel("merge", "--method", "task_arithmetic", "--param", "weights=1,2,3", "--out",
