@@ -13,7 +13,9 @@ import java.util.List;
  * Benchmark helper, run as a single-file program ({@code java bench/Sd15Bench.java ...}), no dependencies:
  * <ul>
  *   <li>{@code generate KEYS OUT SEED}: writes a full-size synthetic SD 1.5 checkpoint in fp16 (every required
- *       key of the ldm key list, {@code position_ids} as int64 0..76), 2.13 GB, with seed-dependent values;</li>
+ *       key of the ldm key list, {@code position_ids} as int64 0..76), 2.13 GB, with seed-dependent values, its
+ *       tensors in the order Python's {@code safetensors.torch.save_file} stores them (wider dtypes first, then by
+ *       name), as in real checkpoints;</li>
  *   <li>{@code plainio OUT IN...}: the plain-I/O baseline: reads every input completely and writes OUT with the
  *       size of the first input, in 8 MiB sequential chunks; prints the seconds taken.</li>
  * </ul>
@@ -72,6 +74,9 @@ public final class Sd15Bench {
 
     static void generate(Path keyFile, Path out, long seed) throws IOException {
         List<Key> keys = keys(keyFile);
+        // the data order of safetensors.torch.save_file (and of Easel's writer): wider dtypes first, then by name
+        keys.sort(java.util.Comparator.comparingInt((Key k) -> k.dtype.equals("I64") ? 0 : 1)
+                .thenComparing(Key::name));
         StringBuilder h = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
         long offset = 0;
         for (Key k : keys) {

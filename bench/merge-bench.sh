@@ -7,20 +7,29 @@
 #   easel     : `easel merge` of the same inputs, wall time from process start (JVM, libtorch and plugin start
 #               included, ~1 s), peak anonymous RSS (RssAnon,
 #               sampled every 50 ms from /proc/PID/status) and VmHWM (peak RSS including mapped file pages).
-# Cases: weighted_sum of two models, add_difference of three. Each is run RUNS times (default 3); the table
-# prints every run. Files are deleted at the end unless KEEP=1.
+# Cases (CASES, default "weighted_sum add_difference"): weighted_sum of two models, add_difference of three; also
+# "ties" (k=0.2, base A, models B and C) and any other method of three models. Each is run RUNS times (default 3);
+# the table prints every run. With NDARRAY=1 each run also times the same merge forced through the NDArray (libtorch)
+# path (-Deasel.merge.kernels=false), for comparison. OUT_DIR (default: BENCH_DIR) is where outputs are written,
+# e.g. /dev/shm to take the disk out. Files are deleted at the end unless KEEP=1.
 #
 #   bench/merge-bench.sh            # from the repository root, after `mvn -B -ntp package -DskipTests`
+#   NDARRAY=1 OUT_DIR=/dev/shm RUNS=5 bench/merge-bench.sh
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 EASEL="$ROOT/distribution/target/easel/bin/easel"
 DIR="${BENCH_DIR:-/tmp/easel-bench}"
+OUT="${OUT_DIR:-$DIR}"
+CASES="${CASES:-weighted_sum add_difference}"
 RUNS="${RUNS:-3}"
 THREADS_ARG=()
 [[ -n "${THREADS:-}" ]] && THREADS_ARG=(--threads "$THREADS")
 [[ -x "$EASEL" ]] || { echo "build first: mvn -B -ntp package -DskipTests" >&2; exit 1; }
 mkdir -p "$DIR"
-cleanup() { [[ "${KEEP:-0}" == 1 ]] || rm -rf "$DIR"/*.safetensors "$DIR"/plain.out "$DIR"/classes; }
+cleanup() {
+  rm -f "$OUT/plain.out" "$OUT/out.safetensors"
+  [[ "${KEEP:-0}" == 1 ]] || rm -rf "$DIR"/*.safetensors "$DIR"/classes
+}
 trap cleanup EXIT
 
 # Compiled once, so that the baseline does not pay for compiling a source file.
@@ -58,21 +67,29 @@ measure() {
 cat "$DIR"/a.safetensors "$DIR"/b.safetensors "$DIR"/c.safetensors > /dev/null
 
 echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GB", $2/1e6}' /proc/meminfo); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf "%-16s %-4s %10s %10s %8s %12s %10s\n" case run plain_s easel_s ratio rss_anon_MB hwm_MB
-for case in weighted_sum add_difference; do
-  if [[ $case == weighted_sum ]]; then
-    inputs=("$DIR/a.safetensors" "$DIR/b.safetensors"); params=(--param alpha=0.3)
-  else
-    inputs=("$DIR/a.safetensors" "$DIR/b.safetensors" "$DIR/c.safetensors"); params=(--param alpha=0.5)
-  fi
+printf "%-16s %-4s %9s %9s %7s %12s %9s %11s\n" case run plain_s easel_s ratio rss_anon_MB hwm_MB ndarray_s
+for case in $CASES; do
+  case $case in
+    weighted_sum) inputs=("$DIR/a.safetensors" "$DIR/b.safetensors"); params=(--param alpha=0.3) ;;
+    add_difference) inputs=("$DIR/a.safetensors" "$DIR/b.safetensors" "$DIR/c.safetensors"); params=(--param alpha=0.5) ;;
+    ties) inputs=("$DIR/a.safetensors" "$DIR/b.safetensors" "$DIR/c.safetensors"); params=(--param k=0.2) ;;
+    *) inputs=("$DIR/a.safetensors" "$DIR/b.safetensors" "$DIR/c.safetensors"); params=() ;;
+  esac
   for run in $(seq 1 "$RUNS"); do
-    read -r plain _ _ < <(measure "${BENCH[@]}" plainio "$DIR/plain.out" "${inputs[@]}")
-    rm -f "$DIR/plain.out" "$DIR/out.safetensors"
+    read -r plain _ _ < <(measure "${BENCH[@]}" plainio "$OUT/plain.out" "${inputs[@]}")
+    rm -f "$OUT/plain.out" "$OUT/out.safetensors"
     read -r secs anon hwm < <(measure "$EASEL" merge -q --method "$case" "${params[@]}" "${THREADS_ARG[@]}" \
-        --out "$DIR/out.safetensors" "${inputs[@]}")
-    rm -f "$DIR/out.safetensors"
-    printf "%-16s %-4s %10.2f %10.2f %8.2f %12s %10s\n" "$case" "$run" "$plain" "$secs" \
-        "$(echo "$secs / $plain" | bc -l)" "$anon" "$hwm"
+        --out "$OUT/out.safetensors" "${inputs[@]}")
+    rm -f "$OUT/out.safetensors"
+    nd="-"
+    if [[ "${NDARRAY:-0}" == 1 ]]; then
+      read -r nd nda _ < <(EASEL_JAVA_OPTS="-Xmx2g -Deasel.merge.kernels=false" measure "$EASEL" merge -q \
+          --method "$case" "${params[@]}" "${THREADS_ARG[@]}" --out "$OUT/out.safetensors" "${inputs[@]}")
+      nd=$(printf "%.2f/%sMB" "$nd" "$nda")
+      rm -f "$OUT/out.safetensors"
+    fi
+    printf "%-16s %-4s %9.2f %9.2f %7.2f %12s %9s %11s\n" "$case" "$run" "$plain" "$secs" \
+        "$(echo "$secs / $plain" | bc -l)" "$anon" "$hwm" "$nd"
   done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
