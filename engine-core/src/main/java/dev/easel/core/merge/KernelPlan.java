@@ -4,7 +4,6 @@ import dev.easel.api.merge.ElementwiseKernel;
 import dev.easel.api.tensor.DType;
 import dev.easel.api.tensor.TensorSink;
 import dev.easel.api.tensor.TensorSource;
-import dev.easel.core.format.RangeSink;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -18,8 +17,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * The element-wise fast path of one key: when every method of the key's plan offers an {@link ElementwiseKernel}
  * and every tensor involved is F16, BF16 or F32, the key is computed in chunks of {@value #CHUNK} elements in plain
  * Java: each input chunk is decoded from the (memory-mapped) file bytes into a reused float array, the kernels run,
- * the result is encoded into a reused direct buffer that goes to the output file in {@value #STAGING_BYTES}-byte
- * positional writes. No native array is created and memory per thread is constant, whatever the tensor's size.
+ * the result is encoded into {@value #STAGING_BYTES}-byte direct buffers of a small pool that a {@link WriteBehind}
+ * thread writes to their place in the output while computing goes on. No native array is created and memory is
+ * constant, whatever the tensor's size.
  *
  * <p>Why: for weighted sums and add-differences the arithmetic is a few flops per element; creating libtorch
  * arrays per key and crossing JNI to convert, compute and copy back cost several times the arithmetic itself.
@@ -29,8 +29,8 @@ final class KernelPlan {
     static final int CHUNK = 1 << 15;
     /** Bytes of encoded output gathered before one positional write. */
     static final int STAGING_BYTES = 4 << 20;
-    /** Working memory of one key on this path (for the memory budget): the staging buffer and a few arrays. */
-    static final long WORKING_BYTES = STAGING_BYTES + 16L * CHUNK * 4;
+    /** Working memory of one key on this path (for the memory budget): a few arrays; buffers are the pool's. */
+    static final long WORKING_BYTES = 16L * CHUNK * 4;
 
     private final Node root;
     private final int slots;
@@ -115,7 +115,6 @@ final class KernelPlan {
     static final class Workspace {
         private float[][] arrays = new float[0][];
         private final short[] scratch = new short[CHUNK];
-        private final ByteBuffer staging = ByteBuffer.allocateDirect(STAGING_BYTES);
 
         float[] array(int slot) {
             if (slot >= arrays.length) {
@@ -133,9 +132,12 @@ final class KernelPlan {
         void add(long readNanos, long computeNanos, long writeNanos);
     }
 
-    /** Computes the key and writes it to {@code sink}. */
-    void run(KeyTask task, List<TensorSource> sources, TensorSink sink, Workspace ws, Timer timer)
-            throws IOException {
+    /**
+     * Computes the key and writes it: through {@code writer} in buffer-sized parts when there is one, else whole to
+     * {@code sink} (sinks that take whole tensors only: tests, other formats).
+     */
+    void run(KeyTask task, List<TensorSource> sources, TensorSink sink, WriteBehind writer, Workspace ws,
+             Timer timer) throws IOException, InterruptedException {
         String key = task.output().name();
         DType outType = task.output().dtype();
         long n = task.output().elementCount();
@@ -144,33 +146,34 @@ final class KernelPlan {
         long tRead = 0;
         long tCompute = 0;
         long tWrite = 0;
-        RangeSink ranges = sink instanceof RangeSink r ? r : null;
-        // a sink that takes whole tensors only gets one heap buffer of the tensor (tests, other formats)
-        ByteBuffer out = ranges != null ? ws.staging.clear() : ByteBuffer.allocate(Math.toIntExact(n * outSize));
+        long t = System.nanoTime();
+        ByteBuffer out = writer != null ? writer.take() : ByteBuffer.allocate(Math.toIntExact(n * outSize));
+        tWrite += System.nanoTime() - t;
         long written = 0;
         boolean[] done = new boolean[slots];
+        long[] compute = {0};
         for (long from = 0; from < n; from += CHUNK) {
             int count = (int) Math.min(CHUNK, n - from);
             java.util.Arrays.fill(done, false);
             long t0 = System.nanoTime();
-            long[] compute = {0};
+            compute[0] = 0;
             float[] result = evaluate(root, task, sources, bytes, from, count, ws, done, compute);
             long t1 = System.nanoTime();
             tCompute += compute[0];
             tRead += t1 - t0 - compute[0];
-            if (ranges != null && out.remaining() < count * outSize) {
+            if (writer != null && out.remaining() < count * outSize) {
                 out.flip();
-                ranges.writeRange(key, written, out);
+                writer.submit(key, written, out);
                 written += out.limit();
-                out.clear();
+                out = writer.take();
             }
             FloatCodec.encode(result, count, outType, out, ws.scratch);
             tWrite += System.nanoTime() - t1;
         }
-        long t = System.nanoTime();
+        t = System.nanoTime();
         out.flip();
-        if (ranges != null) {
-            ranges.writeRange(key, written, out);
+        if (writer != null) {
+            writer.submit(key, written, out);
         } else {
             sink.write(key, out);
         }

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.easel.api.merge.MergeAlgorithm;
 import dev.easel.api.tensor.TensorSink;
 import dev.easel.core.Easel;
+import dev.easel.core.format.RangeSink;
 import dev.easel.core.plugin.PluginRegistry;
 import dev.easel.core.runtime.ComputeRuntime;
 import java.io.IOException;
@@ -127,7 +128,12 @@ public final class MergeExecutor {
         });
         KernelPlan.KernelCache kernelCache = new KernelPlan.KernelCache();
         ThreadLocal<KernelPlan.Workspace> workspaces = ThreadLocal.withInitial(KernelPlan.Workspace::new);
+        WriteBehind writer = null;
         try (TensorSink sink = io.create(request.output(), plan.writePlan())) {
+            if (kernels && sink instanceof RangeSink ranges) {
+                writer = new WriteBehind(ranges, 2 * threads + 2, KernelPlan.STAGING_BYTES);
+            }
+            WriteBehind fastWriter = writer;
             List<Future<?>> futures = new ArrayList<>();
             for (KeyTask task : plan.tasks()) {
                 if (failure.get() != null) {
@@ -139,7 +145,7 @@ public final class MergeExecutor {
                     try {
                         if (failure.get() == null) {
                             if (fast != null) {
-                                fast.run(task, plan.sources(), sink, workspaces.get(), timings::add);
+                                fast.run(task, plan.sources(), sink, fastWriter, workspaces.get(), timings::add);
                             } else {
                                 runTask(plan, task, sink, request.seed(), timings);
                             }
@@ -162,6 +168,9 @@ public final class MergeExecutor {
                 }
                 throw new MergeException("merge failed: " + t.getMessage(), t);
             }
+            if (writer != null) {
+                writer.finish();
+            }
             sink.commit();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + request.output() + ": " + e.getMessage(), e);
@@ -172,6 +181,9 @@ public final class MergeExecutor {
             throw new MergeException("merge failed: " + e.getCause().getMessage(), e.getCause());
         } finally {
             pool.shutdownNow();
+            if (writer != null) {
+                writer.close();
+            }
         }
         return new MergeResult(request.output(), plan.mergedKeys(), plan.copiedKeys(), plan.droppedKeys(),
                 plan.outputBytes(), plan.warnings(), timings.read.sum(), timings.compute.sum(), timings.write.sum(),
