@@ -37,7 +37,7 @@ final class Sparsify {
             java.util.Arrays.fill(d, 0f);
             return;
         }
-        float threshold = kthSmallest(abs(d), n - keep);
+        float threshold = kthSmallestMagnitude(d, n - keep);
         int above = 0;
         for (float v : d) {
             if (Math.abs(v) > threshold) {
@@ -69,7 +69,7 @@ final class Sparsify {
             return;
         }
         int m = Math.max((int) Math.floor((1.0 - k) * n), 1);
-        float threshold = kthSmallest(abs(d), m - 1);
+        float threshold = kthSmallestMagnitude(d, m - 1);
         for (int i = 0; i < n; i++) {
             if (Math.abs(d[i]) < threshold) {
                 d[i] = 0f;
@@ -138,47 +138,34 @@ final class Sparsify {
         return z ^ (z >>> 31);
     }
 
-    private static float[] abs(float[] d) {
-        float[] a = new float[d.length];
-        for (int i = 0; i < d.length; i++) {
-            a[i] = Math.abs(d[i]);
-        }
-        return a;
-    }
-
     /**
-     * The value of rank {@code k} (0-based) in ascending order; reorders {@code a}. Quickselect with a three-way
-     * partition, so arrays of many equal values (zero deltas) stay linear.
+     * The magnitude of rank {@code k} (0-based, ascending) among {@code |d|}, without copying or reordering
+     * {@code d}: a two-pass radix select on the bits of {@code |d|}, which order like the values for non-negative
+     * floats (NaN above infinity). Linear time, 256 KiB of counters, whatever the tensor's size.
      */
-    static float kthSmallest(float[] a, int k) {
-        int lo = 0;
-        int hi = a.length - 1;
-        java.util.SplittableRandom random = new java.util.SplittableRandom(a.length);
-        while (lo < hi) {
-            float pivot = a[lo + random.nextInt(hi - lo + 1)];
-            int lt = lo;
-            int gt = hi;
-            int i = lo;
-            while (i <= gt) {
-                float v = a[i];
-                if (v < pivot) {
-                    a[i++] = a[lt];
-                    a[lt++] = v;
-                } else if (v > pivot) {
-                    a[i] = a[gt];
-                    a[gt--] = v;
-                } else {
-                    i++;
-                }
-            }
-            if (k < lt) {
-                hi = lt - 1;
-            } else if (k > gt) {
-                lo = gt + 1;
-            } else {
-                return pivot;
+    static float kthSmallestMagnitude(float[] d, int k) {
+        int[] counts = new int[1 << 16];
+        for (float v : d) {
+            counts[(Float.floatToRawIntBits(v) & 0x7fffffff) >>> 16]++;
+        }
+        int high = 0;
+        int rank = k;
+        while (counts[high] <= rank) {
+            rank -= counts[high];
+            high++;
+        }
+        java.util.Arrays.fill(counts, 0);
+        for (float v : d) {
+            int bits = Float.floatToRawIntBits(v) & 0x7fffffff;
+            if (bits >>> 16 == high) {
+                counts[bits & 0xffff]++;
             }
         }
-        return a[k];
+        int low = 0;
+        while (counts[low] <= rank) {
+            rank -= counts[low];
+            low++;
+        }
+        return Float.intBitsToFloat(high << 16 | low);
     }
 }

@@ -273,13 +273,30 @@ class TaskVectorVectorsTest {
     }
 
     @Test
-    void kthSmallestHandlesDuplicates() {
+    void kthSmallestMagnitudeMatchesSorting() {
         float[] a = new float[10_000];
         a[5] = 3;
-        a[7] = 2;
-        assertEquals(0f, Sparsify.kthSmallest(a.clone(), 9_997));
-        assertEquals(2f, Sparsify.kthSmallest(a.clone(), 9_998));
-        assertEquals(3f, Sparsify.kthSmallest(a.clone(), 9_999));
+        a[7] = -2;
+        assertEquals(0f, Sparsify.kthSmallestMagnitude(a, 9_997));
+        assertEquals(2f, Sparsify.kthSmallestMagnitude(a, 9_998));
+        assertEquals(3f, Sparsify.kthSmallestMagnitude(a, 9_999));
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        float[] b = new float[50_001];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(-8, 3)));
+        }
+        b[17] = Float.POSITIVE_INFINITY;
+        b[18] = -0f;
+        float[] sorted = new float[b.length];
+        for (int i = 0; i < b.length; i++) {
+            sorted[i] = Math.abs(b[i]);
+        }
+        Arrays.sort(sorted);
+        float[] copy = b.clone();
+        for (int k : new int[] {0, 1, 2, 100, 25_000, 49_999, 50_000}) {
+            assertEquals(sorted[k], Sparsify.kthSmallestMagnitude(b, k), "rank " + k);
+        }
+        assertArrayEquals(copy, b, "the deltas are not reordered");
     }
 
     private static float[] plus(float[] x, float[] y) {
