@@ -72,9 +72,9 @@ public final class DareMerge implements MergeAlgorithm {
         float[] base = inputs.get(0).toFloatArray();
         float[][] d = TaskVectors.deltas(inputs, base);
         drop(d, context.seed(), parameters);
-        float[] delta = TaskVectors.combine(d, TaskVectors.weights(parameters, d.length),
-                TaskVectors.Consensus.NONE, true, false);
-        return TaskVectors.result(context, inputs, TaskVectors.addScaled(base, delta, parameters.getDouble("alpha")));
+        float[] merged = TaskVectors.combine(d, TaskVectors.weights(parameters, d.length),
+                TaskVectors.Consensus.NONE, true, false, base, parameters.getDouble("alpha"));
+        return TaskVectors.result(context, inputs, merged);
     }
 
     /** Drops and rescales every delta with its own seeded mask. */

@@ -63,9 +63,11 @@ public final class DareTiesMerge implements MergeAlgorithm {
         float[] base = inputs.get(0).toFloatArray();
         float[][] d = TaskVectors.deltas(inputs, base);
         DareMerge.drop(d, context.seed(), parameters);
-        float[] delta = elect(d, TaskVectors.weights(parameters, d.length), parameters.getBoolean("vote_sgn"),
-                parameters.getBoolean("normalize"));
-        return TaskVectors.result(context, inputs, TaskVectors.addScaled(base, delta, parameters.getDouble("alpha")));
+        double[] w = TaskVectors.weights(parameters, d.length);
+        float[] merged = TaskVectors.combine(d, w, parameters.getBoolean("vote_sgn") ? TaskVectors.Consensus.SUM
+                : TaskVectors.Consensus.COUNT, true, parameters.getBoolean("normalize"), base,
+                parameters.getDouble("alpha"));
+        return TaskVectors.result(context, inputs, merged);
     }
 
     /** The TIES election and combination of already sparsified deltas. */

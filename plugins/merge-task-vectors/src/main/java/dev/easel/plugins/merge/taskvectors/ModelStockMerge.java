@@ -54,8 +54,9 @@ public final class ModelStockMerge implements MergeAlgorithm {
         float[][] d = TaskVectors.deltas(inputs, base);
         double t = interpolation(d, parameters.getDouble("cos_eps"));
         // t * mean(model_i) + (1 - t) * base = base + t * mean(d_i)
-        float[] mean = TaskVectors.combine(d, ones(d.length), TaskVectors.Consensus.NONE, true, false);
-        return TaskVectors.result(context, inputs, TaskVectors.addScaled(base, mean, t / d.length));
+        float[] merged = TaskVectors.combine(d, ones(d.length), TaskVectors.Consensus.NONE, true, false, base,
+                t / d.length);
+        return TaskVectors.result(context, inputs, merged);
     }
 
     /** The interpolation ratio {@code t} from the deltas. */

@@ -37,14 +37,16 @@ final class Sparsify {
             java.util.Arrays.fill(d, 0f);
             return;
         }
-        float threshold = kthSmallestMagnitude(d, n - keep);
-        int above = 0;
-        for (float v : d) {
-            if (Math.abs(v) > threshold) {
-                above++;
+        Rank r = rank(d, n - keep);
+        float threshold = r.value();
+        int equalAllowed = keep - (n - r.below() - r.equal());
+        if (equalAllowed == r.equal()) {
+            // the usual case (distinct magnitudes at the threshold): a branch-free pass
+            for (int i = 0; i < n; i++) {
+                d[i] = Math.abs(d[i]) >= threshold ? d[i] : 0f;
             }
+            return;
         }
-        int equalAllowed = keep - above;
         for (int i = 0; i < n; i++) {
             float a = Math.abs(d[i]);
             if (a > threshold) {
@@ -144,14 +146,30 @@ final class Sparsify {
      * floats (NaN above infinity). Linear time, 256 KiB of counters, whatever the tensor's size.
      */
     static float kthSmallestMagnitude(float[] d, int k) {
+        return rank(d, k).value();
+    }
+
+    /**
+     * The magnitude of rank {@code k} with how many magnitudes are below it and equal to it.
+     *
+     * @param value the magnitude
+     * @param below how many entries have a smaller magnitude
+     * @param equal how many have exactly this magnitude
+     */
+    record Rank(float value, int below, int equal) {
+    }
+
+    static Rank rank(float[] d, int k) {
         int[] counts = new int[1 << 16];
         for (float v : d) {
             counts[(Float.floatToRawIntBits(v) & 0x7fffffff) >>> 16]++;
         }
         int high = 0;
         int rank = k;
+        int below = 0;
         while (counts[high] <= rank) {
             rank -= counts[high];
+            below += counts[high];
             high++;
         }
         java.util.Arrays.fill(counts, 0);
@@ -164,8 +182,9 @@ final class Sparsify {
         int low = 0;
         while (counts[low] <= rank) {
             rank -= counts[low];
+            below += counts[low];
             low++;
         }
-        return Float.intBitsToFloat(high << 16 | low);
+        return new Rank(Float.intBitsToFloat(high << 16 | low), below, counts[low]);
     }
 }

@@ -75,38 +75,45 @@ final class TaskVectors {
      */
     static float[] combine(float[][] d, double[] w, Consensus consensus, boolean zeroVoteIsPositive,
                            boolean normalize) {
+        return combine(d, w, consensus, zeroVoteIsPositive, normalize, null, 1.0);
+    }
+
+    /**
+     * {@link #combine} fused with {@code base + alpha * result} when {@code base} is not null (one pass, one array
+     * fewer: this loop is most of the time of TIES and DARE on a full model).
+     */
+    static float[] combine(float[][] d, double[] w, Consensus consensus, boolean zeroVoteIsPositive,
+                           boolean normalize, float[] base, double alpha) {
         int n = d[0].length;
-        float[] out = new float[n];
+        int m = d.length;
+        float[] out = base != null ? base : new float[n];
         for (int i = 0; i < n; i++) {
-            int elected = 0;
-            if (consensus != Consensus.NONE) {
+            double sum = 0;
+            double divisor = 0;
+            if (consensus == Consensus.NONE) {
+                for (int j = 0; j < m; j++) {
+                    sum += w[j] * d[j][i];
+                    divisor += w[j];
+                }
+            } else {
                 double vote = 0;
-                for (int j = 0; j < d.length; j++) {
+                for (int j = 0; j < m; j++) {
                     double v = w[j] * d[j][i];
                     vote += consensus == Consensus.SUM ? v : Math.signum(v);
                 }
-                elected = vote > 0 ? 1 : vote < 0 ? -1 : zeroVoteIsPositive ? 1 : 0;
-            }
-            double sum = 0;
-            double divisor = 0;
-            for (int j = 0; j < d.length; j++) {
-                double v = w[j] * d[j][i];
-                if (consensus == Consensus.NONE || (v != 0 && Math.signum(v) == elected)) {
-                    sum += v;
-                    divisor += w[j];
+                double elected = vote > 0 ? 1 : vote < 0 ? -1 : zeroVoteIsPositive ? 1 : 0;
+                for (int j = 0; j < m; j++) {
+                    double v = w[j] * d[j][i];
+                    // agrees when v has the elected sign; zero entries and a zero election never agree
+                    double agrees = v * elected > 0 ? 1 : 0;
+                    sum += agrees * v;
+                    divisor += agrees * w[j];
                 }
             }
-            out[i] = (float) (normalize ? (divisor == 0 ? 0 : sum / divisor) : sum);
+            double mixed = normalize ? (divisor == 0 ? 0 : sum / divisor) : sum;
+            out[i] = base != null ? (float) (base[i] + alpha * mixed) : (float) mixed;
         }
         return out;
-    }
-
-    /** Writes {@code base + alpha * delta} into {@code delta} and returns it. */
-    static float[] addScaled(float[] base, float[] delta, double alpha) {
-        for (int i = 0; i < delta.length; i++) {
-            delta[i] = (float) (base[i] + alpha * delta[i]);
-        }
-        return delta;
     }
 
     /** The float32 array of a result, in the inputs' shape, owned by the key's manager. */

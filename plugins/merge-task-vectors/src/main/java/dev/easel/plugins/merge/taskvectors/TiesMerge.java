@@ -73,13 +73,15 @@ public final class TiesMerge implements MergeAlgorithm {
     public NDArray merge(MergeContext context, List<NDArray> inputs, ParameterValues parameters) {
         float[] base = inputs.get(0).toFloatArray();
         float[][] d = TaskVectors.deltas(inputs, base);
-        float[] delta = ties(d, TaskVectors.weights(parameters, d.length), parameters.getDouble("k"),
-                parameters.getBoolean("vote_sgn"), parameters.getString("variant").equals("sd-mecha"));
-        return TaskVectors.result(context, inputs, TaskVectors.addScaled(base, delta, parameters.getDouble("alpha")));
+        float[] merged = ties(d, TaskVectors.weights(parameters, d.length), parameters.getDouble("k"),
+                parameters.getBoolean("vote_sgn"), parameters.getString("variant").equals("sd-mecha"), base,
+                parameters.getDouble("alpha"));
+        return TaskVectors.result(context, inputs, merged);
     }
 
-    /** The merged delta of TIES over deltas {@code d} (trimmed in place). */
-    static float[] ties(float[][] d, double[] w, double k, boolean voteSum, boolean mecha) {
+    /** {@code base + alpha * TIES(d)}, written into {@code base}; the deltas {@code d} are trimmed in place. */
+    static float[] ties(float[][] d, double[] w, double k, boolean voteSum, boolean mecha, float[] base,
+                        double alpha) {
         for (float[] x : d) {
             if (mecha) {
                 Sparsify.keepTopThreshold(x, k);
@@ -88,6 +90,6 @@ public final class TiesMerge implements MergeAlgorithm {
             }
         }
         return TaskVectors.combine(d, w, voteSum ? TaskVectors.Consensus.SUM : TaskVectors.Consensus.COUNT, !mecha,
-                true);
+                true, base, alpha);
     }
 }

@@ -118,6 +118,30 @@ class TaskVectorVectorsTest {
     }
 
     @Test
+    void exactTrimBreaksTiesAtTheThresholdByIndex() {
+        float[] d = {0.5f, -0.5f, 0.5f, 0.1f};
+        Sparsify.keepTopExact(d, 0.5);
+        assertArrayEquals(new float[] {0.5f, -0.5f, 0, 0}, d);
+        float[] zeros = new float[10];
+        zeros[3] = 1;
+        Sparsify.keepTopExact(zeros, 0.3);
+        assertEquals(1, count(zeros, 1f), "the one non-zero entry is kept");
+        assertEquals(9, count(zeros, 0f));
+        Sparsify.Rank r = Sparsify.rank(new float[] {3, -1, 1, 2, 1}, 2);
+        assertEquals(1f, r.value());
+        assertEquals(0, r.below());
+        assertEquals(3, r.equal());
+    }
+
+    private static int count(float[] x, float v) {
+        int c = 0;
+        for (float f : x) {
+            c += f == v ? 1 : 0;
+        }
+        return c;
+    }
+
+    @Test
     void t5TrimKeepsNMinusMPlusOneInTheSdMechaConvention() {
         float[] a = T1.clone();
         float[] b = T2.clone();
