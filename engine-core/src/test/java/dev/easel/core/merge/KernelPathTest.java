@@ -58,7 +58,7 @@ class KernelPathTest {
     }
 
     /** Reads and writes real safetensors files. */
-    static final class FilesIo implements ModelIo {
+    static class FilesIo implements ModelIo {
         @Override
         public TensorSource open(Path path) throws IOException {
             return SafetensorsReader.open(path);
@@ -207,6 +207,57 @@ class KernelPathTest {
                 }
                 assertEquals(DType.I64, f.info("ids").orElseThrow().dtype());
             }
+        }
+    }
+
+    @Test
+    void aFailedWriteOnTheWriterThreadFailsTheMergeAndLeavesNoOutput() throws Exception {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put("big", new long[] {3_000_000}); // 6 MB of fp16: two staging buffers
+        shapes.put("small", new long[] {10});
+        Map<String, DType> types = Map.of("big", DType.F16, "small", DType.F16);
+        Path a = dir.resolve("a.safetensors");
+        Path b = dir.resolve("b.safetensors");
+        writeModel(a, types, shapes, 5);
+        writeModel(b, types, shapes, 6);
+        ModelIo failing = new FilesIo() {
+            @Override
+            public TensorSink create(Path target, WritePlan plan) throws IOException {
+                SafetensorsWriter real = SafetensorsWriter.create(target, plan);
+                return new dev.easel.core.format.RangeSink() {
+                    @Override
+                    public void writeRange(String name, long offset, ByteBuffer data) throws IOException {
+                        if (offset > 0) {
+                            throw new IOException("disk full (simulated)");
+                        }
+                        real.writeRange(name, offset, data);
+                    }
+
+                    @Override
+                    public void write(String name, ByteBuffer data) throws IOException {
+                        real.write(name, data);
+                    }
+
+                    @Override
+                    public void commit() throws IOException {
+                        real.commit();
+                    }
+
+                    @Override
+                    public void close() throws IOException {
+                        real.close();
+                    }
+                };
+            }
+        };
+        Path out = dir.resolve("out.safetensors");
+        RuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
+                () -> new MergeExecutor(registry, runtime, failing).run(MergeRequest.of("test_klerp",
+                        Map.of("alpha", 0.5), List.of(a, b), out)));
+        assertTrue(e.getMessage().contains("disk full"), e.getMessage());
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of("a.safetensors", "b.safetensors"),
+                    files.map(p -> p.getFileName().toString()).sorted().toList(), "no output, no temporary file");
         }
     }
 
