@@ -59,6 +59,17 @@ public interface MergeAlgorithm extends EaselPlugin {
     }
 
     /**
+     * The same computation as {@link #merge} as a pure-Java whole-tensor kernel, with these parameters (already
+     * resolved for the key's block). The engine prefers it when present and the key's inputs are model tensors; it
+     * must give the same float32 values as {@link #merge}. Empty (the default) when the method has none.
+     *
+     * @since 1.2.0
+     */
+    default Optional<TensorKernel> tensorKernel(ParameterValues parameters) {
+        return Optional.empty();
+    }
+
+    /**
      * Checks the parameters against the number of models given, before any tensor is read (for example a list of
      * per-model {@code weights} of the wrong length). The default accepts everything.
      *

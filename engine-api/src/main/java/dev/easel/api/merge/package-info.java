@@ -5,8 +5,9 @@
  * an algorithm sees only the tensors of one key and its parameters.
  *
  * <p>1.2.0 added {@link dev.easel.api.merge.ElementwiseKernel} with {@code MergeAlgorithm.kernel} (a pure-Java fast
- * path for element-wise methods) and {@code MergeAlgorithm.checkInputs} (parameter checks that depend on the number
- * of models); both are default methods, so 1.1 plugins keep working unchanged.
+ * path for element-wise methods), {@link dev.easel.api.merge.TensorKernel} with {@code MergeAlgorithm.tensorKernel}
+ * (the same for whole-tensor methods) and {@code MergeAlgorithm.checkInputs} (parameter checks that depend on the
+ * number of models); all are default methods, so 1.1 plugins keep working unchanged.
  */
 @Export
 @Version("1.2.0")

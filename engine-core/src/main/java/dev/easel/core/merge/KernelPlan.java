@@ -111,10 +111,19 @@ final class KernelPlan {
         return node;
     }
 
-    /** Per-thread arrays and the staging buffer, reused from key to key. */
+    /** Per-thread arrays, reused from key to key. */
     static final class Workspace {
         private float[][] arrays = new float[0][];
         private final short[] scratch = new short[CHUNK];
+        private final float[] chunk = new float[CHUNK];
+
+        short[] scratch() {
+            return scratch;
+        }
+
+        float[] chunk() {
+            return chunk;
+        }
 
         float[] array(int slot) {
             if (slot >= arrays.length) {
@@ -179,6 +188,37 @@ final class KernelPlan {
         }
         tWrite += System.nanoTime() - t;
         timer.add(tRead, tCompute, tWrite);
+    }
+
+    /** Encodes a whole result and writes it: in buffer-sized parts through {@code writer}, else whole to {@code sink}. */
+    static void write(String key, float[] values, DType outType, TensorSink sink, WriteBehind writer, Workspace ws)
+            throws IOException, InterruptedException {
+        int n = values.length;
+        int outSize = outType.byteSize();
+        if (writer == null) {
+            ByteBuffer out = ByteBuffer.allocate(Math.multiplyExact(n, outSize));
+            for (int from = 0; from < n; from += CHUNK) {
+                int count = Math.min(CHUNK, n - from);
+                System.arraycopy(values, from, ws.chunk, 0, count);
+                FloatCodec.encode(ws.chunk, count, outType, out, ws.scratch);
+            }
+            sink.write(key, out.flip());
+            return;
+        }
+        ByteBuffer out = writer.take();
+        long written = 0;
+        for (int from = 0; from < n; from += CHUNK) {
+            int count = Math.min(CHUNK, n - from);
+            if (out.remaining() < count * outSize) {
+                out.flip();
+                writer.submit(key, written, out);
+                written += out.limit();
+                out = writer.take();
+            }
+            System.arraycopy(values, from, ws.chunk, 0, count);
+            FloatCodec.encode(ws.chunk, count, outType, out, ws.scratch);
+        }
+        writer.submit(key, written, out.flip());
     }
 
     private static float[] evaluate(Node node, KeyTask task, List<TensorSource> sources, ByteBuffer[] bytes,

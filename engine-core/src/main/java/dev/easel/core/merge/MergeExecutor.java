@@ -51,8 +51,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Keys whose methods all offer a pure-Java {@link dev.easel.api.merge.ElementwiseKernel} take the fast path of
  * {@link KernelPlan} instead: no native arrays, constant memory per thread, decoded and encoded in chunks straight
- * between the mapped inputs and the output file. Set the system property {@code easel.merge.kernels=false} to
- * force the NDArray path (for comparisons).
+ * between the mapped inputs and the output file; methods that need whole tensors may offer a
+ * {@link dev.easel.api.merge.TensorKernel} instead ({@link TensorKernelPlan}: inputs decoded straight into Java
+ * arrays). Set the system property {@code easel.merge.kernels=false} to force the NDArray path (for comparisons).
  */
 public final class MergeExecutor {
     /** Elements per slice when an element-wise method runs over a large tensor. */
@@ -127,6 +128,7 @@ public final class MergeExecutor {
             return t;
         });
         KernelPlan.KernelCache kernelCache = new KernelPlan.KernelCache();
+        TensorKernelPlan.Cache tensorKernels = new TensorKernelPlan.Cache();
         ThreadLocal<KernelPlan.Workspace> workspaces = ThreadLocal.withInitial(KernelPlan.Workspace::new);
         WriteBehind writer = null;
         try (TensorSink sink = io.create(request.output(), plan.writePlan())) {
@@ -140,12 +142,17 @@ public final class MergeExecutor {
                     break;
                 }
                 KernelPlan fast = kernels ? KernelPlan.of(task, kernelCache).orElse(null) : null;
-                int permits = budget.acquire(fast != null ? KernelPlan.WORKING_BYTES : estimate(task));
+                TensorKernelPlan whole = kernels && fast == null
+                        ? TensorKernelPlan.of(task, tensorKernels, request.seed()).orElse(null) : null;
+                int permits = budget.acquire(fast != null ? KernelPlan.WORKING_BYTES
+                        : whole != null ? TensorKernelPlan.estimate(task) : estimate(task));
                 futures.add(pool.submit(() -> {
                     try {
                         if (failure.get() == null) {
                             if (fast != null) {
                                 fast.run(task, plan.sources(), sink, fastWriter, workspaces.get(), timings::add);
+                            } else if (whole != null) {
+                                whole.run(task, plan.sources(), sink, fastWriter, workspaces.get(), timings::add);
                             } else {
                                 runTask(plan, task, sink, request.seed(), timings);
                             }

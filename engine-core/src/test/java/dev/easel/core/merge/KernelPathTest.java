@@ -50,6 +50,7 @@ class KernelPathTest {
         registry = new PluginRegistry();
         registry.register(new LerpTestMerge(), new PluginOrigin("test", "1", -1, "test"));
         registry.register(new KernelLerpTestMerge(), new PluginOrigin("test", "1", -1, "test"));
+        registry.register(new SeededTensorTestMerge(), new PluginOrigin("test", "1", -1, "test"));
     }
 
     @AfterAll
@@ -206,6 +207,32 @@ class KernelPathTest {
                     assertEquals(DType.F16, f.info("small").orElseThrow().dtype());
                 }
                 assertEquals(DType.I64, f.info("ids").orElseThrow().dtype());
+            }
+        }
+    }
+
+    @Test
+    void tensorKernelPathWritesTheSameBytesAsTheNdArrayPathWithTheSameSeeds() throws Exception {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put("big", new long[] {3_000_000});
+        shapes.put("w1", new long[] {7, 9});
+        shapes.put("w2", new long[] {7, 9});
+        Map<String, DType> ta = Map.of("big", DType.F16, "w1", DType.BF16, "w2", DType.F32);
+        Map<String, DType> tb = Map.of("big", DType.F16, "w1", DType.F16, "w2", DType.F16);
+        Path a = dir.resolve("a.safetensors");
+        Path b = dir.resolve("b.safetensors");
+        writeModel(a, new LinkedHashMap<>(ta), shapes, 7);
+        writeModel(b, new LinkedHashMap<>(tb), shapes, 8);
+        Path fastOut = dir.resolve("fast.safetensors");
+        Path slowOut = dir.resolve("slow.safetensors");
+        new MergeExecutor(registry, runtime, new FilesIo()).run(MergeRequest.of("test_seeded", Map.of(),
+                List.of(a, b), fastOut).withSeed(99));
+        new MergeExecutor(registry, runtime, new FilesIo()).run(MergeRequest.of("test_seeded",
+                Map.of("kernel", false), List.of(a, b), slowOut).withSeed(99));
+        try (SafetensorsReader f = SafetensorsReader.open(fastOut); SafetensorsReader s = SafetensorsReader.open(slowOut)) {
+            for (String k : shapes.keySet()) {
+                assertEquals(s.info(k), f.info(k), k);
+                assertEquals(s.read(k), f.read(k), k);
             }
         }
     }

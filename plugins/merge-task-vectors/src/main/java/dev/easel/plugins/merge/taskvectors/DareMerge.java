@@ -7,7 +7,9 @@ import dev.easel.api.ParameterValues;
 import dev.easel.api.PluginDescriptor;
 import dev.easel.api.merge.MergeAlgorithm;
 import dev.easel.api.merge.MergeContext;
+import dev.easel.api.merge.TensorKernel;
 import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 
 /**
@@ -68,13 +70,19 @@ public final class DareMerge implements MergeAlgorithm {
     }
 
     @Override
+    public Optional<TensorKernel> tensorKernel(ParameterValues parameters) {
+        double alpha = parameters.getDouble("alpha");
+        return Optional.of((key, seed, in) -> {
+            float[][] d = TaskVectors.deltas(in);
+            drop(d, seed, parameters);
+            return TaskVectors.combine(d, TaskVectors.weights(parameters, d.length), TaskVectors.Consensus.NONE,
+                    true, false, in[0], alpha);
+        });
+    }
+
+    @Override
     public NDArray merge(MergeContext context, List<NDArray> inputs, ParameterValues parameters) {
-        float[] base = inputs.get(0).toFloatArray();
-        float[][] d = TaskVectors.deltas(inputs, base);
-        drop(d, context.seed(), parameters);
-        float[] merged = TaskVectors.combine(d, TaskVectors.weights(parameters, d.length),
-                TaskVectors.Consensus.NONE, true, false, base, parameters.getDouble("alpha"));
-        return TaskVectors.result(context, inputs, merged);
+        return TaskVectors.run(context, inputs, tensorKernel(parameters).orElseThrow());
     }
 
     /** Drops and rescales every delta with its own seeded mask. */

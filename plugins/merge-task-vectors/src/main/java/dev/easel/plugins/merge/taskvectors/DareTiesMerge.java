@@ -7,7 +7,9 @@ import dev.easel.api.ParameterValues;
 import dev.easel.api.PluginDescriptor;
 import dev.easel.api.merge.MergeAlgorithm;
 import dev.easel.api.merge.MergeContext;
+import dev.easel.api.merge.TensorKernel;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * DARE-TIES: DARE's random drop and rescale of each delta (seeded per key, see {@link DareMerge}) in place of TIES'
@@ -59,15 +61,22 @@ public final class DareTiesMerge implements MergeAlgorithm {
     }
 
     @Override
+    public Optional<TensorKernel> tensorKernel(ParameterValues parameters) {
+        double alpha = parameters.getDouble("alpha");
+        TaskVectors.Consensus consensus = parameters.getBoolean("vote_sgn") ? TaskVectors.Consensus.SUM
+                : TaskVectors.Consensus.COUNT;
+        boolean normalize = parameters.getBoolean("normalize");
+        return Optional.of((key, seed, in) -> {
+            float[][] d = TaskVectors.deltas(in);
+            DareMerge.drop(d, seed, parameters);
+            return TaskVectors.combine(d, TaskVectors.weights(parameters, d.length), consensus, true, normalize,
+                    in[0], alpha);
+        });
+    }
+
+    @Override
     public NDArray merge(MergeContext context, List<NDArray> inputs, ParameterValues parameters) {
-        float[] base = inputs.get(0).toFloatArray();
-        float[][] d = TaskVectors.deltas(inputs, base);
-        DareMerge.drop(d, context.seed(), parameters);
-        double[] w = TaskVectors.weights(parameters, d.length);
-        float[] merged = TaskVectors.combine(d, w, parameters.getBoolean("vote_sgn") ? TaskVectors.Consensus.SUM
-                : TaskVectors.Consensus.COUNT, true, parameters.getBoolean("normalize"), base,
-                parameters.getDouble("alpha"));
-        return TaskVectors.result(context, inputs, merged);
+        return TaskVectors.run(context, inputs, tensorKernel(parameters).orElseThrow());
     }
 
     /** The TIES election and combination of already sparsified deltas. */

@@ -7,7 +7,9 @@ import dev.easel.api.ParameterValues;
 import dev.easel.api.PluginDescriptor;
 import dev.easel.api.merge.MergeAlgorithm;
 import dev.easel.api.merge.MergeContext;
+import dev.easel.api.merge.TensorKernel;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The geometric median of the models' tensors, each tensor taken as one point: the point minimising the sum of
@@ -45,14 +47,16 @@ public final class GeometricMedianMerge implements MergeAlgorithm {
     }
 
     @Override
+    public Optional<TensorKernel> tensorKernel(ParameterValues parameters) {
+        double eps = parameters.getDouble("eps");
+        int maxiter = parameters.getInt("maxiter");
+        double ftol = parameters.getDouble("ftol");
+        return Optional.of((key, seed, in) -> median(in, eps, maxiter, ftol));
+    }
+
+    @Override
     public NDArray merge(MergeContext context, List<NDArray> inputs, ParameterValues parameters) {
-        float[][] points = new float[inputs.size()][];
-        for (int j = 0; j < points.length; j++) {
-            points[j] = inputs.get(j).toFloatArray();
-        }
-        float[] median = median(points, parameters.getDouble("eps"), parameters.getInt("maxiter"),
-                parameters.getDouble("ftol"));
-        return TaskVectors.result(context, inputs, median);
+        return TaskVectors.run(context, inputs, tensorKernel(parameters).orElseThrow());
     }
 
     static float[] median(float[][] points, double eps, int maxiter, double ftol) {

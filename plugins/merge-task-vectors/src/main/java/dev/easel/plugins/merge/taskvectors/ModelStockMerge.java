@@ -7,7 +7,9 @@ import dev.easel.api.ParameterValues;
 import dev.easel.api.PluginDescriptor;
 import dev.easel.api.merge.MergeAlgorithm;
 import dev.easel.api.merge.MergeContext;
+import dev.easel.api.merge.TensorKernel;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Model Stock (Jang et al. 2024), as mergekit computes it: with deltas {@code d_i = model_i - base} flattened,
@@ -49,14 +51,20 @@ public final class ModelStockMerge implements MergeAlgorithm {
     }
 
     @Override
+    public Optional<TensorKernel> tensorKernel(ParameterValues parameters) {
+        double eps = parameters.getDouble("cos_eps");
+        return Optional.of((key, seed, in) -> {
+            float[][] d = TaskVectors.deltas(in);
+            double t = interpolation(d, eps);
+            // t * mean(model_i) + (1 - t) * base = base + t * mean(d_i)
+            return TaskVectors.combine(d, ones(d.length), TaskVectors.Consensus.NONE, true, false, in[0],
+                    t / d.length);
+        });
+    }
+
+    @Override
     public NDArray merge(MergeContext context, List<NDArray> inputs, ParameterValues parameters) {
-        float[] base = inputs.get(0).toFloatArray();
-        float[][] d = TaskVectors.deltas(inputs, base);
-        double t = interpolation(d, parameters.getDouble("cos_eps"));
-        // t * mean(model_i) + (1 - t) * base = base + t * mean(d_i)
-        float[] merged = TaskVectors.combine(d, ones(d.length), TaskVectors.Consensus.NONE, true, false, base,
-                t / d.length);
-        return TaskVectors.result(context, inputs, merged);
+        return TaskVectors.run(context, inputs, tensorKernel(parameters).orElseThrow());
     }
 
     /** The interpolation ratio {@code t} from the deltas. */

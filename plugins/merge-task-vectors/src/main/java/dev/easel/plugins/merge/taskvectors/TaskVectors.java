@@ -6,6 +6,7 @@ import dev.easel.api.ParameterSpec;
 import dev.easel.api.ParameterType;
 import dev.easel.api.ParameterValues;
 import dev.easel.api.merge.MergeContext;
+import dev.easel.api.merge.TensorKernel;
 import java.util.List;
 
 /**
@@ -33,17 +34,27 @@ final class TaskVectors {
     private TaskVectors() {
     }
 
-    /** The deltas of inputs 1.. relative to input 0, and the base itself, as float32 arrays. */
-    static float[][] deltas(List<NDArray> inputs, float[] base) {
-        float[][] d = new float[inputs.size() - 1][];
+    /** Turns inputs 1.. into their deltas relative to input 0, in place, and returns them. */
+    static float[][] deltas(float[][] inputs) {
+        float[] base = inputs[0];
+        float[][] d = new float[inputs.length - 1][];
         for (int j = 0; j < d.length; j++) {
-            float[] x = inputs.get(j + 1).toFloatArray();
+            float[] x = inputs[j + 1];
             for (int i = 0; i < x.length; i++) {
                 x[i] -= base[i];
             }
             d[j] = x;
         }
         return d;
+    }
+
+    /** Runs a whole-tensor kernel on NDArray inputs: {@code merge} and the engine's fast path share one formula. */
+    static NDArray run(MergeContext context, List<NDArray> inputs, TensorKernel kernel) {
+        float[][] in = new float[inputs.size()][];
+        for (int j = 0; j < in.length; j++) {
+            in[j] = inputs.get(j).toFloatArray();
+        }
+        return context.manager().create(kernel.apply(context.key(), context.seed(), in), inputs.get(0).getShape());
     }
 
     /** The weights for {@code models} deltas: the {@code weights} list, or 1 each when it is empty. */
@@ -116,8 +127,4 @@ final class TaskVectors {
         return out;
     }
 
-    /** The float32 array of a result, in the inputs' shape, owned by the key's manager. */
-    static NDArray result(MergeContext context, List<NDArray> inputs, float[] values) {
-        return context.manager().create(values, inputs.get(0).getShape());
-    }
 }

@@ -7,7 +7,9 @@ import dev.easel.api.ParameterValues;
 import dev.easel.api.PluginDescriptor;
 import dev.easel.api.merge.MergeAlgorithm;
 import dev.easel.api.merge.MergeContext;
+import dev.easel.api.merge.TensorKernel;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * TIES-merging (Yadav et al. 2023): per tensor, <b>trim</b> each delta {@code model_i - base} to its largest
@@ -70,13 +72,20 @@ public final class TiesMerge implements MergeAlgorithm {
     }
 
     @Override
+    public Optional<TensorKernel> tensorKernel(ParameterValues parameters) {
+        double alpha = parameters.getDouble("alpha");
+        double k = parameters.getDouble("k");
+        boolean voteSum = parameters.getBoolean("vote_sgn");
+        boolean mecha = parameters.getString("variant").equals("sd-mecha");
+        return Optional.of((key, seed, in) -> {
+            float[][] d = TaskVectors.deltas(in);
+            return ties(d, TaskVectors.weights(parameters, d.length), k, voteSum, mecha, in[0], alpha);
+        });
+    }
+
+    @Override
     public NDArray merge(MergeContext context, List<NDArray> inputs, ParameterValues parameters) {
-        float[] base = inputs.get(0).toFloatArray();
-        float[][] d = TaskVectors.deltas(inputs, base);
-        float[] merged = ties(d, TaskVectors.weights(parameters, d.length), parameters.getDouble("k"),
-                parameters.getBoolean("vote_sgn"), parameters.getString("variant").equals("sd-mecha"), base,
-                parameters.getDouble("alpha"));
-        return TaskVectors.result(context, inputs, merged);
+        return TaskVectors.run(context, inputs, tensorKernel(parameters).orElseThrow());
     }
 
     /** {@code base + alpha * TIES(d)}, written into {@code base}; the deltas {@code d} are trimmed in place. */
