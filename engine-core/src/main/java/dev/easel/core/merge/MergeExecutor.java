@@ -120,6 +120,10 @@ public final class MergeExecutor {
         Timings timings = new Timings();
         int threads = request.effectiveThreads();
         MemoryBudget budget = new MemoryBudget(request.effectiveMemoryBudget());
+        // whole-tensor kernels hold their keys on the Java heap: however large the user's budget, keep what they
+        // reserve together under half the heap, so that a generous --memory cannot run the JVM out of heap
+        MemoryBudget heap = new MemoryBudget(Math.min(request.effectiveMemoryBudget(),
+                Runtime.getRuntime().maxMemory() / 2));
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicInteger threadIds = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
@@ -146,6 +150,7 @@ public final class MergeExecutor {
                         ? TensorKernelPlan.of(task, tensorKernels, request.seed()).orElse(null) : null;
                 int permits = budget.acquire(fast != null ? KernelPlan.WORKING_BYTES
                         : whole != null ? TensorKernelPlan.estimate(task) : estimate(task));
+                int heapPermits = whole != null ? heap.acquire(TensorKernelPlan.estimate(task)) : 0;
                 futures.add(pool.submit(() -> {
                     try {
                         if (failure.get() == null) {
@@ -162,6 +167,7 @@ public final class MergeExecutor {
                         failure.compareAndSet(null, e);
                     } finally {
                         budget.release(permits);
+                        heap.release(heapPermits);
                     }
                 }));
             }
