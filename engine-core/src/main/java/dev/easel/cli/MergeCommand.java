@@ -215,7 +215,8 @@ public final class MergeCommand implements Runnable {
                 out.printf("    %-12s %s%s%s, default %s%s: %s%n", p.name(),
                         p.type().name().toLowerCase(Locale.ROOT), range,
                         p.choices().isEmpty() ? "" : " " + String.join("|", p.choices()),
-                        p.defaultValue() == null ? "(required)" : p.defaultValue(),
+                        p.defaultValue() == null ? "(required)" : p.defaultValue().isEmpty() ? "none"
+                                : p.defaultValue(),
                         p.perBlock() ? ", per block" : "", p.description());
             }
             shown++;
