@@ -36,7 +36,7 @@ class DistributionIT {
                     && names.contains("org.apache.felix.framework-"), names);
             assertTrue(!names.contains("merge-basic"), "plugins are bundles, not class-path jars: " + names);
         }
-        assertTrue(Files.exists(EaselProcess.DIST.resolve("plugins/merge-basic-1.0.0.jar")));
+        assertTrue(Files.exists(EaselProcess.DIST.resolve("plugins/merge-basic-1.1.0.jar")));
         JsonNode lock = JSON.readTree(EaselProcess.DIST.resolve("conf/distribution.lock.json").toFile());
         assertEquals(64, lock.get("plugins").get(0).get("sha256").asText().length());
     }
@@ -59,8 +59,8 @@ class DistributionIT {
     @Test
     void aTamperedPinnedBundleIsRefusedAndADropInLoadsBesideIt() throws Exception {
         Path plugins = Files.createDirectories(tmp.resolve("plugins"));
-        Path pinned = plugins.resolve("merge-basic-1.0.0.jar");
-        Files.copy(EaselProcess.DIST.resolve("plugins/merge-basic-1.0.0.jar"), pinned);
+        Path pinned = plugins.resolve("merge-basic-1.1.0.jar");
+        Files.copy(EaselProcess.DIST.resolve("plugins/merge-basic-1.1.0.jar"), pinned);
         Files.write(pinned, new byte[] {0}, java.nio.file.StandardOpenOption.APPEND);
         copyThirdParty(plugins);
 
@@ -80,7 +80,7 @@ class DistributionIT {
     @Test
     void serveAnswersOnLoopbackAndHotLoadsADroppedBundle() throws Exception {
         Path plugins = Files.createDirectories(tmp.resolve("served"));
-        Files.copy(EaselProcess.DIST.resolve("plugins/merge-basic-1.0.0.jar"), plugins.resolve("merge-basic-1.0.0.jar"));
+        Files.copy(EaselProcess.DIST.resolve("plugins/merge-basic-1.1.0.jar"), plugins.resolve("merge-basic-1.1.0.jar"));
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();

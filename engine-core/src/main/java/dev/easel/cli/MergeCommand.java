@@ -122,6 +122,11 @@ public final class MergeCommand implements Runnable {
             stdout.printf(Locale.ROOT, "wrote %s: %d keys merged, %d copied, %d dropped, %.1f MB in %.1f s%n",
                     result.output(), result.merged(), result.copied(), result.dropped(),
                     result.bytesWritten() / 1e6, result.wallNanos() / 1e9);
+            if (!quiet) {
+                stdout.printf(Locale.ROOT, "  thread time: %.1f s reading and decoding, %.1f s in methods, "
+                        + "%.1f s encoding and writing%n", result.readNanos() / 1e9, result.computeNanos() / 1e9,
+                        result.writeNanos() / 1e9);
+            }
             stdout.flush();
         }
     }
@@ -210,7 +215,8 @@ public final class MergeCommand implements Runnable {
                 out.printf("    %-12s %s%s%s, default %s%s: %s%n", p.name(),
                         p.type().name().toLowerCase(Locale.ROOT), range,
                         p.choices().isEmpty() ? "" : " " + String.join("|", p.choices()),
-                        p.defaultValue() == null ? "(required)" : p.defaultValue(),
+                        p.defaultValue() == null ? "(required)" : p.defaultValue().isEmpty() ? "none"
+                                : p.defaultValue(),
                         p.perBlock() ? ", per block" : "", p.description());
             }
             shown++;

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import dev.easel.api.EaselPlugin;
 import dev.easel.api.ParameterValues;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A merge method: a pure per-key function of N input tensors and parameters, like sd-mecha's
@@ -44,6 +45,40 @@ public interface MergeAlgorithm extends EaselPlugin {
      */
     default boolean elementwise() {
         return false;
+    }
+
+    /**
+     * The same computation as {@link #merge} as a pure-Java kernel, for element-wise methods, with these
+     * parameters (already resolved for the key's block). The engine prefers it when present: it must give the same
+     * float32 values as {@link #merge} up to float32 rounding. Empty (the default) when the method has none.
+     *
+     * @since 1.2.0
+     */
+    default Optional<ElementwiseKernel> kernel(ParameterValues parameters) {
+        return Optional.empty();
+    }
+
+    /**
+     * The same computation as {@link #merge} as a pure-Java whole-tensor kernel, with these parameters (already
+     * resolved for the key's block). The engine prefers it when present and the key's inputs are model tensors; it
+     * must give the same float32 values as {@link #merge}. Empty (the default) when the method has none.
+     *
+     * @since 1.2.0
+     */
+    default Optional<TensorKernel> tensorKernel(ParameterValues parameters) {
+        return Optional.empty();
+    }
+
+    /**
+     * Checks the parameters against the number of models given, before any tensor is read (for example a list of
+     * per-model {@code weights} of the wrong length). The default accepts everything.
+     *
+     * @param parameters the validated parameters (the plain ones, not per block)
+     * @param models     how many inputs this merge has
+     * @throws dev.easel.api.InvalidParameterException naming the parameter and the problem
+     * @since 1.2.0
+     */
+    default void checkInputs(ParameterValues parameters, int models) {
     }
 
     /** Merges one key. */

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.easel.api.merge.MergeAlgorithm;
 import dev.easel.api.tensor.TensorSink;
 import dev.easel.core.Easel;
+import dev.easel.core.format.RangeSink;
 import dev.easel.core.plugin.PluginRegistry;
 import dev.easel.core.runtime.ComputeRuntime;
 import java.io.IOException;
@@ -47,6 +48,12 @@ import org.slf4j.LoggerFactory;
  * manager. Keys whose plan is a plain copy go from the input's bytes to the sink with no conversion. Element-wise
  * methods over a large tensor are fed slices of {@value #SLICE_ELEMENTS} elements so that one 38-million-element
  * embedding never needs several float32 copies at once.
+ *
+ * <p>Keys whose methods all offer a pure-Java {@link dev.easel.api.merge.ElementwiseKernel} take the fast path of
+ * {@link KernelPlan} instead: no native arrays, constant memory per thread, decoded and encoded in chunks straight
+ * between the mapped inputs and the output file; methods that need whole tensors may offer a
+ * {@link dev.easel.api.merge.TensorKernel} instead ({@link TensorKernelPlan}: inputs decoded straight into Java
+ * arrays). Set the system property {@code easel.merge.kernels=false} to force the NDArray path (for comparisons).
  */
 public final class MergeExecutor {
     /** Elements per slice when an element-wise method runs over a large tensor. */
@@ -57,6 +64,7 @@ public final class MergeExecutor {
     private final MergePlanner planner;
     private final ComputeRuntime runtime;
     private final ModelIo io;
+    private boolean kernels = !"false".equalsIgnoreCase(System.getProperty("easel.merge.kernels"));
 
     public MergeExecutor(PluginRegistry registry, ComputeRuntime runtime, ModelIo io) {
         this.planner = new MergePlanner(registry, io);
@@ -72,6 +80,12 @@ public final class MergeExecutor {
     /** An executor over a running engine's plugins and runtime, reading and writing through {@code io}. */
     public static MergeExecutor of(Easel easel, ModelIo io) {
         return new MergeExecutor(easel.registry(), easel.runtime(), io);
+    }
+
+    /** Whether element-wise methods run through their pure-Java kernels when they have one (default true). */
+    public MergeExecutor useKernels(boolean use) {
+        this.kernels = use;
+        return this;
     }
 
     /** Checks a request and plans it without reading tensor data. Close the plan (or pass it to {@link #execute}). */
@@ -106,6 +120,10 @@ public final class MergeExecutor {
         Timings timings = new Timings();
         int threads = request.effectiveThreads();
         MemoryBudget budget = new MemoryBudget(request.effectiveMemoryBudget());
+        // whole-tensor kernels hold their keys on the Java heap: however large the user's budget, keep what they
+        // reserve together under half the heap, so that a generous --memory cannot run the JVM out of heap
+        MemoryBudget heap = new MemoryBudget(Math.min(request.effectiveMemoryBudget(),
+                Runtime.getRuntime().maxMemory() / 2));
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicInteger threadIds = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
@@ -113,23 +131,43 @@ public final class MergeExecutor {
             t.setDaemon(true);
             return t;
         });
+        KernelPlan.KernelCache kernelCache = new KernelPlan.KernelCache();
+        TensorKernelPlan.Cache tensorKernels = new TensorKernelPlan.Cache();
+        ThreadLocal<KernelPlan.Workspace> workspaces = ThreadLocal.withInitial(KernelPlan.Workspace::new);
+        WriteBehind writer = null;
         try (TensorSink sink = io.create(request.output(), plan.writePlan())) {
+            if (kernels && sink instanceof RangeSink ranges) {
+                writer = new WriteBehind(ranges, 2 * threads + 2, KernelPlan.STAGING_BYTES);
+            }
+            WriteBehind fastWriter = writer;
             List<Future<?>> futures = new ArrayList<>();
             for (KeyTask task : plan.tasks()) {
                 if (failure.get() != null) {
                     break;
                 }
-                int permits = budget.acquire(estimate(task));
+                KernelPlan fast = kernels ? KernelPlan.of(task, kernelCache).orElse(null) : null;
+                TensorKernelPlan whole = kernels && fast == null
+                        ? TensorKernelPlan.of(task, tensorKernels, request.seed()).orElse(null) : null;
+                int permits = budget.acquire(fast != null ? KernelPlan.WORKING_BYTES
+                        : whole != null ? TensorKernelPlan.estimate(task) : estimate(task));
+                int heapPermits = whole != null ? heap.acquire(TensorKernelPlan.estimate(task)) : 0;
                 futures.add(pool.submit(() -> {
                     try {
                         if (failure.get() == null) {
-                            runTask(plan, task, sink, request.seed(), timings);
+                            if (fast != null) {
+                                fast.run(task, plan.sources(), sink, fastWriter, workspaces.get(), timings::add);
+                            } else if (whole != null) {
+                                whole.run(task, plan.sources(), sink, fastWriter, workspaces.get(), timings::add);
+                            } else {
+                                runTask(plan, task, sink, request.seed(), timings);
+                            }
                             progress.keyDone(task.output().name(), task.output().byteSize());
                         }
                     } catch (Throwable e) {
                         failure.compareAndSet(null, e);
                     } finally {
                         budget.release(permits);
+                        heap.release(heapPermits);
                     }
                 }));
             }
@@ -143,6 +181,9 @@ public final class MergeExecutor {
                 }
                 throw new MergeException("merge failed: " + t.getMessage(), t);
             }
+            if (writer != null) {
+                writer.finish();
+            }
             sink.commit();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + request.output() + ": " + e.getMessage(), e);
@@ -153,6 +194,9 @@ public final class MergeExecutor {
             throw new MergeException("merge failed: " + e.getCause().getMessage(), e.getCause());
         } finally {
             pool.shutdownNow();
+            if (writer != null) {
+                writer.close();
+            }
         }
         return new MergeResult(request.output(), plan.mergedKeys(), plan.copiedKeys(), plan.droppedKeys(),
                 plan.outputBytes(), plan.warnings(), timings.read.sum(), timings.compute.sum(), timings.write.sum(),
@@ -281,5 +325,11 @@ public final class MergeExecutor {
         final LongAdder read = new LongAdder();
         final LongAdder compute = new LongAdder();
         final LongAdder write = new LongAdder();
+
+        void add(long readNanos, long computeNanos, long writeNanos) {
+            read.add(readNanos);
+            compute.add(computeNanos);
+            write.add(writeNanos);
+        }
     }
 }

@@ -162,6 +162,11 @@ public final class MergePlanner {
                         + (alg.variadic() ? ", ..." : "") + "), but " + n + " were given");
             }
             ParameterValues values = validate(alg, id, m.parameters(), null);
+            try {
+                alg.checkInputs(values, n);
+            } catch (InvalidParameterException e) {
+                throw new MergeException("method " + id + ": " + e.getMessage(), e);
+            }
             Map<String, ParameterValues> byBlock = new LinkedHashMap<>();
             if (!m.blockWeights().isEmpty()) {
                 BlockLayout layout = arch.layout().orElseThrow(() -> new MergeException("block weights need an SD1, "

@@ -1,9 +1,9 @@
 package dev.easel.core.format.safetensors;
 
 import dev.easel.api.tensor.TensorInfo;
-import dev.easel.api.tensor.TensorSink;
 import dev.easel.api.tensor.WritePlan;
 import dev.easel.core.format.AtomicOutputFile;
+import dev.easel.core.format.RangeSink;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -12,8 +12,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
 /**
@@ -25,8 +25,11 @@ import java.util.stream.Collectors;
  * <p>The layout is the reference writer's (see {@link SafetensorsLayout}), so a file Easel writes is
  * byte-identical to what Python's {@code safetensors.torch.save_file} writes for the same tensors and metadata
  * (with at most one metadata key; the reference orders several keys randomly).
+ *
+ * <p>A tensor may also arrive in parts ({@link #writeRange}), each written at its place as it comes, so that a
+ * producer streaming a large tensor never holds all of it.
  */
-public final class SafetensorsWriter implements TensorSink {
+public final class SafetensorsWriter implements RangeSink {
     /**
      * Heap buffers are written in slices of this size: the JDK copies a heap buffer into a per-thread direct buffer
      * as large as the write and keeps it, so unsliced writes would pin one largest-tensor-sized native buffer per
@@ -37,7 +40,7 @@ public final class SafetensorsWriter implements TensorSink {
     private final AtomicOutputFile output;
     private final SafetensorsLayout layout;
     private final Set<String> written = ConcurrentHashMap.newKeySet();
-    private final Map<String, AtomicLong> partBytes = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> partial = new ConcurrentHashMap<>();
     private final long dataStart;
 
     private SafetensorsWriter(AtomicOutputFile output, SafetensorsLayout layout) {
@@ -75,7 +78,7 @@ public final class SafetensorsWriter implements TensorSink {
             throw new IllegalArgumentException(output.target() + ": tensor '" + name + "' has " + data.remaining()
                     + " bytes, the plan says " + slot.size() + " (" + slot.info() + ")");
         }
-        if (!written.add(name)) {
+        if (partial.containsKey(name) || !written.add(name)) {
             throw new IllegalArgumentException(output.target() + ": tensor '" + name + "' was written twice");
         }
         try {
@@ -111,19 +114,31 @@ public final class SafetensorsWriter implements TensorSink {
      * @throws IllegalArgumentException if the tensor is not planned or the part runs past its end
      */
     public void writePart(String name, long offset, ByteBuffer part) throws IOException {
+        writeRange(name, offset, part);
+    }
+
+    @Override
+    public void writeRange(String name, long offset, ByteBuffer data) throws IOException {
         SafetensorsLayout.Slot slot = layout.slot(name);
         if (slot == null) {
             throw new IllegalArgumentException(output.target() + ": tensor '" + name + "' is not in the write plan");
         }
-        long n = part.remaining();
+        int n = data.remaining();
         if (offset < 0 || offset + n > slot.size()) {
-            throw new IllegalArgumentException(output.target() + ": part [" + offset + ", " + (offset + n)
-                    + ") of tensor '" + name + "' runs past its " + slot.size() + " bytes");
+            throw new IllegalArgumentException(output.target() + ": bytes [" + offset + ", " + (offset + n)
+                    + ") do not fit tensor '" + name + "' of " + slot.size() + " bytes");
         }
-        writeFully(output.channel(), part.duplicate(), dataStart + slot.begin() + offset);
-        long total = partBytes.computeIfAbsent(name, k -> new AtomicLong()).addAndGet(n);
-        if (total == slot.size() && !written.add(name)) {
+        if (written.contains(name) && !partial.containsKey(name)) {
             throw new IllegalArgumentException(output.target() + ": tensor '" + name + "' was written twice");
+        }
+        writeFully(output.channel(), data.duplicate(), dataStart + slot.begin() + offset);
+        long done = partial.computeIfAbsent(name, k -> new AtomicLong()).addAndGet(n);
+        if (done > slot.size()) {
+            throw new IllegalArgumentException(output.target() + ": tensor '" + name + "' got " + done
+                    + " bytes, the plan says " + slot.size());
+        }
+        if (done == slot.size()) {
+            written.add(name);
         }
     }
 

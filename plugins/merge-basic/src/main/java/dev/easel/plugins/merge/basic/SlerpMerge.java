@@ -21,7 +21,7 @@ import java.util.List;
  * The tensors stay float32; the scalar angle arithmetic is done in double precision.
  */
 public final class SlerpMerge implements MergeAlgorithm {
-    private static final PluginDescriptor DESCRIPTOR = PluginDescriptor.of("slerp/basic", "1.0.0",
+    private static final PluginDescriptor DESCRIPTOR = PluginDescriptor.of("slerp/basic", "1.1.0",
             "Spherical interpolation from A (alpha 0) to B (alpha 1), sd-mecha or mergekit variant");
     private static final ParameterSchema PARAMETERS = ParameterSchema.of(
             ParameterSpec.floating("alpha", 0.5, 0.0, 1.0, "Position between A (0) and B (1)").withPerBlock(),

@@ -18,7 +18,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The test vectors of merge-algorithms.md section 11 (T1, T2, T4), called directly without an executor. */
+/**
+ * The test vectors of merge-algorithms.md section 11 (T1, T2, T4; T3's fp16 rounding is the engine's, tested in
+ * engine-core), called directly without an executor, through both {@code merge} and the pure-Java kernel.
+ */
 class BasicMergeVectorsTest {
     static ComputeRuntime runtime;
     NDManager manager;
@@ -70,6 +73,12 @@ class BasicMergeVectorsTest {
         for (int i = 0; i < inputs.length; i++) {
             assertArrayEquals(inputs[i], arrays.get(i).toFloatArray(), "input " + i + " was modified");
         }
+        // the engine's fast path must give the very same floats as merge()
+        alg.kernel(values).ifPresent(k -> {
+            float[] fast = new float[out.length];
+            k.apply(inputs, fast, fast.length);
+            assertArrayEquals(out, fast, "kernel and merge() differ");
+        });
         return out;
     }
 
