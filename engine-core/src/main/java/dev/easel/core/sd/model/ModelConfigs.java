@@ -121,7 +121,7 @@ public final class ModelConfigs {
                 .asInt(), ints(dd.path("attn_resolutions")), dd.path("resolution").asInt(256),
                 dd.path("in_channels").asInt(3), dd.path("out_ch").asInt(3), need(dd, "z_channels").asInt(),
                 need(fs, "embed_dim").asInt(), dd.path("double_z").asBoolean(true),
-                (float) params.path("scale_factor").asDouble(0.18215));
+                params.path("scale_factor").asDouble(0.18215));
 
         JsonNode cs = need(params, "cond_stage_config");
         String target = cs.path("target").asText("");
