@@ -73,6 +73,11 @@ public final class SdNetworkHooks implements NetworkHooks {
         return Collections.unmodifiableList(new ArrayList<>(model.layers(component)));
     }
 
+    /** The engine's layer behind a module handle. */
+    public Layer layerOf(NetworkModule module) {
+        return layer(module);
+    }
+
     private Layer layer(NetworkModule module) {
         Layer l = owned.get(module);
         if (l == null) {

@@ -2,17 +2,13 @@ package dev.easel.core.sd.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.easel.api.tensor.DType;
 import dev.easel.api.tensor.TensorInfo;
 import dev.easel.api.tensor.TensorSource;
 import dev.easel.core.sd.nn.ParamKind;
 import dev.easel.core.sd.nn.WeightSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -66,35 +62,19 @@ public final class CheckpointWeights implements WeightSource {
             throw fail("tensor '" + info.name() + "' has shape " + Arrays.toString(have) + ", the network needs "
                     + Arrays.toString(shape) + " (wrong config for this checkpoint?)");
         }
-        DataType type = dataType(info);
+        if (!TensorReads.readable(info.dtype())) {
+            throw fail("tensor '" + info.name() + "' is " + info.dtype() + "; network weights must be F32, F16, "
+                    + "BF16 or F64");
+        }
         used.add(info.name());
         if (planOnly) {
             return null;
         }
         try {
-            ByteBuffer bytes = source.read(info.name());
-            // Copy out of the mapping: the array must outlive the source, and libtorch may share a direct buffer.
-            ByteBuffer copy = ByteBuffer.allocateDirect(bytes.remaining()).order(ByteOrder.nativeOrder());
-            copy.put(bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN)).flip();
-            NDArray raw = manager.create(copy, new Shape(shape), type);
-            NDArray out = raw.toType(DataType.FLOAT32, true);
-            raw.close();
-            return out;
+            return TensorReads.toFloat32(manager, source.read(info.name()), info.dtype(), new Shape(shape));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private DataType dataType(TensorInfo info) {
-        DType t = info.dtype();
-        return switch (t) {
-            case F32 -> DataType.FLOAT32;
-            case F16 -> DataType.FLOAT16;
-            case BF16 -> DataType.BFLOAT16;
-            case F64 -> DataType.FLOAT64;
-            default -> throw fail("tensor '" + info.name() + "' is " + t + "; network weights must be F32, F16, BF16 "
-                    + "or F64");
-        };
     }
 
     /**

@@ -20,17 +20,20 @@ public final class DdimSampler {
         this.timesteps = timesteps(schedule.trainTimesteps(), steps);
     }
 
-    /** ldm {@code make_ddim_timesteps("uniform", steps, T)}, ascending. */
+    /** ldm {@code make_ddim_timesteps("uniform", steps, T)}, ascending; exactly {@code steps} of them. */
     public static int[] timesteps(int trainSteps, int steps) {
         if (steps < 1 || steps > trainSteps) {
             throw new IllegalArgumentException("DDIM steps must be between 1 and " + trainSteps + ", not " + steps);
         }
+        // ldm: range(0, T, T // n) + 1. When n does not divide T that range has more than n entries and its last
+        // timestep is T, out of the schedule (ldm fails there); taking the first n is diffusers' "leading" spacing
+        // with steps_offset 1, which equals ldm's wherever ldm works.
         int c = trainSteps / steps;
-        List<Integer> ts = new ArrayList<>();
-        for (int t = 0; t < trainSteps; t += c) {
-            ts.add(t + 1);
+        int[] ts = new int[steps];
+        for (int i = 0; i < steps; i++) {
+            ts[i] = i * c + 1;
         }
-        return ts.stream().mapToInt(Integer::intValue).toArray();
+        return ts;
     }
 
     /** Timesteps, ascending. */
