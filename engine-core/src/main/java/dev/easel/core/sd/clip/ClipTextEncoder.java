@@ -43,7 +43,8 @@ public final class ClipTextEncoder {
                 "text_model.embeddings.token_embedding", state), config.vocabSize(), d, source);
         layers.add(tokenEmbedding);
         positionEmbedding = source.tensor(oc ? p + "positional_embedding" : p + "embeddings.position_embedding.weight",
-                new long[] {config.maxPositions(), d}, ParamKind.EMBEDDING);
+                "text_encoder.text_model.embeddings.position_embedding.weight", new long[] {config.maxPositions(), d},
+                ParamKind.EMBEDDING);
         for (int i = 0; i < config.layers(); i++) {
             Block b = new Block(config, i, source, state);
             blocks.add(b);

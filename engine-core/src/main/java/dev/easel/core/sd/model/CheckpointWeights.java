@@ -55,10 +55,26 @@ public final class CheckpointWeights implements WeightSource {
 
     @Override
     public NDArray tensor(String key, long[] shape, ParamKind kind) {
-        TensorInfo info = find(key).orElseThrow(() -> fail("missing tensor '" + key + "' (the network needs "
-                + Arrays.toString(shape) + ")"));
+        return tensor(key, null, shape, kind);
+    }
+
+    @Override
+    public NDArray tensor(String key, String alias, long[] shape, ParamKind kind) {
+        Optional<TensorInfo> found = find(key);
+        boolean viaAlias = false;
+        if (found.isEmpty() && alias != null) {
+            found = source.info(alias);
+            viaAlias = found.isPresent();
+        }
+        TensorInfo info = found.orElseThrow(() -> fail("missing tensor '" + key + "'"
+                + (alias != null && source.tensors().stream().anyMatch(t -> t.name().startsWith(alias.substring(0,
+                alias.indexOf('.') + 1))) ? " (diffusers: '" + alias + "')" : "")
+                + " (the network needs " + Arrays.toString(shape) + ")"));
         long[] have = info.shape();
-        if (!Arrays.equals(have, shape)) {
+        // diffusers stores the VAE's 1x1-conv attention projections as linear [C, C]
+        boolean squeezed = viaAlias && have.length < shape.length && info.elementCount() == Arrays.stream(shape)
+                .reduce(1, Math::multiplyExact) && Arrays.equals(have, Arrays.copyOf(shape, have.length));
+        if (!Arrays.equals(have, shape) && !squeezed) {
             throw fail("tensor '" + info.name() + "' has shape " + Arrays.toString(have) + ", the network needs "
                     + Arrays.toString(shape) + " (wrong config for this checkpoint?)");
         }

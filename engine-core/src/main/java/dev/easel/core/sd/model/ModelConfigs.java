@@ -61,7 +61,12 @@ public final class ModelConfigs {
     public static SdModelConfig recognise(TensorSource source) throws ModelLoadException {
         String probe = "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight";
         Optional<TensorInfo> toK = source.info(probe);
-        boolean sd1Text = source.contains(SD1_TEXT_KEY) || source.contains(SD1_OLD_TEXT_KEY);
+        if (toK.isEmpty()) {
+            toK = source.info("unet.down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight");
+        }
+        boolean sd1Text = source.contains(SD1_TEXT_KEY) || source.contains(SD1_OLD_TEXT_KEY)
+                || (source.contains("text_encoder.text_model.final_layer_norm.weight")
+                && !source.contains("text_encoder.text_model.encoder.layers.12.mlp.fc1.weight"));
         boolean sd2Text = source.contains(SD2_TEXT_KEY);
         if (toK.isPresent() && toK.get().rank() == 2) {
             long ctx = toK.get().dim(1);

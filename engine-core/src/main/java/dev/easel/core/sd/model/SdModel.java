@@ -25,7 +25,7 @@ import java.util.List;
 public final class SdModel implements AutoCloseable {
     /** Key prefixes the networks own; a key under them that no network takes is an error. */
     public static final List<String> NETWORK_PREFIXES = List.of("model.diffusion_model.", "first_stage_model.",
-            "cond_stage_model.");
+            "cond_stage_model.", "unet.", "vae.", "text_encoder.");
 
     private final SdModelConfig config;
     private final NDManager manager;

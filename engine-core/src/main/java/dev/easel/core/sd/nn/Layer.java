@@ -33,8 +33,20 @@ public abstract class Layer implements NetworkModule, BaseModule {
         this.weightShape = weightShape.clone();
         this.hasBias = hasBias;
         this.state = spec.state();
-        this.weight = source.tensor(ldmName + ".weight", weightShape, weightKind);
-        this.bias = hasBias ? source.tensor(ldmName + ".bias", new long[] {weightShape[0]}, biasKind) : null;
+        String alias = diffusersPrefix(component) + diffusersName;
+        this.weight = source.tensor(ldmName + ".weight", alias + ".weight", weightShape, weightKind);
+        this.bias = hasBias ? source.tensor(ldmName + ".bias", alias + ".bias", new long[] {weightShape[0]}, biasKind)
+                : null;
+    }
+
+    /** The key prefix of a component in a diffusers folder read as one tensor source. */
+    public static String diffusersPrefix(Component c) {
+        return switch (c) {
+            case UNET -> "unet.";
+            case VAE -> "vae.";
+            case TEXT_ENCODER -> "text_encoder.";
+            case TEXT_ENCODER_2 -> "text_encoder_2.";
+        };
     }
 
     /** Layers whose parameters come from elsewhere (split OpenCLIP projections). */

@@ -14,6 +14,15 @@ public interface WeightSource {
      */
     NDArray tensor(String key, long[] shape, ParamKind kind);
 
+    /**
+     * As {@link #tensor(String, long[], ParamKind)}, with the key the same parameter has in the diffusers layout
+     * ({@code unet.…}, {@code vae.…}, {@code text_encoder.…}, as the diffusers folder format names them), used when
+     * the ldm key is absent.
+     */
+    default NDArray tensor(String key, String alias, long[] shape, ParamKind kind) {
+        return tensor(key, shape, kind);
+    }
+
     /** Whether this source only plans (returns {@code null} for every tensor). */
     default boolean planning() {
         return false;
