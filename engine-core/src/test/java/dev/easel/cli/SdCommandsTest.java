@@ -156,5 +156,10 @@ class SdCommandsTest {
         assertEquals(2, run("sample", "--model", model.toString(), "--prompt", "x", "--sampler", "plms", "--out",
                 png.toString()).status());
         assertEquals(2, run("init-model", "--config", "tiny", "--out", dir.resolve("a.bin").toString()).status());
+        Result lora = run("sample", "--model", ParityFixtures.model().toString(), "--prompt", "x", "--lora",
+                model + ":0.5", "--width", "8", "--height", "8", "--steps", "1", "--out", png.toString());
+        assertEquals(1, lora.status());
+        assertTrue(lora.err().contains("no adapter type plugin is installed"), lora.err());
+        assertFalse(Files.exists(png));
     }
 }

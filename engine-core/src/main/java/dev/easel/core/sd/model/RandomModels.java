@@ -32,7 +32,7 @@ public final class RandomModels {
     private RandomModels() {
     }
 
-    /** What {@link #write} made. */
+    /** What {@link #write} made ({@code parameters} counts the float tensors, not the {@code position_ids} buffer). */
     public record Result(Path model, Path config, long tensors, long parameters) {
     }
 
@@ -94,7 +94,9 @@ public final class RandomModels {
             DType t = e.getValue().kind() == ParamKind.POSITION_IDS ? DType.I64 : DType.F32;
             TensorInfo info = new TensorInfo(e.getKey(), t, e.getValue().shape());
             infos.add(info);
-            params += info.elementCount();
+            if (t == DType.F32) {
+                params += info.elementCount();
+            }
         }
         Path configPath = null;
         if (configBytes != null) {
