@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # UNet forward+backward on the CPU at a medium config: GFLOP/s against the matmul rate measured in the same run, and
-# the share of time outside libtorch. Arguments pass through: channels=128 size=32 batch=2 iters=4.
+# the share of time outside libtorch. Arguments pass through: channels=128 size=32 batch=2 iters=5.
 # Usage: bench/unet-bench.sh [channels=N] [size=N] [batch=N] [iters=N]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -188,4 +188,25 @@ class SdNetworkHooksTest {
         assertThrows(UnsupportedOperationException.class, () -> hooks.imageFeatures(manager.zeros(new Shape(1, 3,
                 8, 8))));
     }
+
+    @Test
+    void openClipTextFeaturesPoolAtTheFirstEos() {
+        var tiny = RandomModels.tinyConfig();
+        var text = new dev.easel.core.sd.model.TextEncoderConfig(true, 49408, 77, 32, 2, 2, 64, "gelu", 1e-5f, 16, 2,
+                0);
+        var config = new dev.easel.core.sd.model.SdModelConfig("sd2", tiny.unet(), tiny.vae(), text, tiny.schedule());
+        try (NDManager m = ParityFixtures.runtime().newManager();
+             SdModel sd2 = SdModel.random(config, 9, m)) {
+            SdNetworkHooks h = new SdNetworkHooks(sd2, m);
+            assertEquals(2, h.clipSkip(), "SD2 defaults to the penultimate layer");
+            NDArray f = h.textFeatures(List.of("a cat", "a red circle"));
+            assertEquals(new Shape(2, 16), f.getShape());
+            // pooled row = final-LN hidden state at the EOS (position 3 for "a cat") times the projection
+            NDArray ids = sd2.tokenIds(m, List.of("a cat"));
+            NDArray hidden = sd2.textEncoder().encode(ids, 1);
+            NDArray expected = hidden.get(0, 3).expandDims(0).matMul(sd2.textEncoder().textProjection());
+            assertTrue(f.get(0).expandDims(0).sub(expected).abs().max().getFloat() < 1e-5);
+            assertEquals(0L, ids.getLong(0, 4), "SD2 pads with 0");
+        }
+    }
 }
