@@ -53,7 +53,10 @@ public final class ParityFixtures {
             ByteBuffer copy = ByteBuffer.allocateDirect(b.remaining()).order(ByteOrder.nativeOrder());
             copy.put(b.duplicate().order(ByteOrder.LITTLE_ENDIAN)).flip();
             DataType t = info.dtype() == DType.I64 ? DataType.INT64 : DataType.FLOAT32;
-            return m.create(copy, new Shape(info.shape()), t).toType(t, true);
+            NDArray raw = m.create(copy, new Shape(info.shape()), t);
+            NDArray owned = raw.duplicate();
+            raw.close();
+            return owned;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -200,12 +200,13 @@ public final class ClipTextEncoder {
             if (w == null) {
                 return new Linear(s, d, d, null, null);
             }
-            NDArray ws = w.get(new NDIndex("{}:{}", (long) part * d, (long) (part + 1) * d)).toType(DataType.FLOAT32,
-                    true);
-            NDArray bs = b.get(new NDIndex("{}:{}", (long) part * d, (long) (part + 1) * d)).toType(DataType.FLOAT32,
-                    true);
-            ws.attach(w.getManager());
-            bs.attach(b.getManager());
+            // clones, so each projection is its own leaf and owns its memory
+            NDArray wv = w.get(new NDIndex("{}:{}", (long) part * d, (long) (part + 1) * d));
+            NDArray bv = b.get(new NDIndex("{}:{}", (long) part * d, (long) (part + 1) * d));
+            NDArray ws = wv.duplicate();
+            NDArray bs = bv.duplicate();
+            wv.close();
+            bv.close();
             return new Linear(s, d, d, ws, bs);
         }
 

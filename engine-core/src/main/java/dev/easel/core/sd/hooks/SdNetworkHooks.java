@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import dev.easel.api.model.Component;
 import dev.easel.api.model.NetworkModule;
 import dev.easel.api.training.ConditioningHook;
@@ -129,7 +128,7 @@ public final class SdNetworkHooks implements NetworkHooks {
             NDArray idx = tmp.create(rowIds);
             NDArray picked = table.get(idx);
             picked.attach(tmp);
-            rows = picked.toType(DataType.FLOAT32, true);
+            rows = picked.duplicate();
             rows.attach(model.manager());
         }
         rows.setRequiresGradient(true);

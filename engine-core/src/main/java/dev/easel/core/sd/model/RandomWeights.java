@@ -28,8 +28,12 @@ public final class RandomWeights implements WeightSource {
 
     @Override
     public NDArray tensor(String key, long[] shape, ParamKind kind) {
-        return manager.create(values(seed, key, shape, kind), new Shape(shape), kind == ParamKind.POSITION_IDS
+        NDArray raw = manager.create(values(seed, key, shape, kind), new Shape(shape), kind == ParamKind.POSITION_IDS
                 ? DataType.INT64 : DataType.FLOAT32);
+        // owned by libtorch, not by the direct buffer (views of a buffer-backed array outlive its buffer's owner)
+        NDArray owned = raw.duplicate();
+        raw.close();
+        return owned;
     }
 
     /** The little-endian bytes of one tensor (float32, or int64 for position ids). */

@@ -31,7 +31,10 @@ public final class TensorReads {
             while (in.hasRemaining()) {
                 bits.put((in.get() & 0xffff) << 16);
             }
-            return manager.create(out, shape, DataType.FLOAT32).duplicate();
+            NDArray raw = manager.create(out, shape, DataType.FLOAT32);
+            NDArray owned = raw.duplicate();
+            raw.close();
+            return owned;
         }
         ByteBuffer copy = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
         copy.put(src).flip();
@@ -42,7 +45,9 @@ public final class TensorReads {
             default -> throw new IllegalArgumentException("cannot read " + dtype + " as float32");
         };
         NDArray raw = manager.create(copy, shape, type);
-        NDArray out = raw.toType(DataType.FLOAT32, true);
+        // An array created from a direct buffer is backed by it (kept alive only by that array), and toType to the
+        // same type aliases it: clone so the result owns its memory.
+        NDArray out = type == DataType.FLOAT32 ? raw.duplicate() : raw.toType(DataType.FLOAT32, true);
         raw.close();
         return out;
     }

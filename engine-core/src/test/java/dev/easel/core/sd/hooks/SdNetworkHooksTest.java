@@ -205,7 +205,8 @@ class SdNetworkHooksTest {
             NDArray ids = sd2.tokenIds(m, List.of("a cat"));
             NDArray hidden = sd2.textEncoder().encode(ids, 1);
             NDArray expected = hidden.get(0, 3).expandDims(0).matMul(sd2.textEncoder().textProjection());
-            assertTrue(f.get(0).expandDims(0).sub(expected).abs().max().getFloat() < 1e-5);
+            float diff = f.get(0).expandDims(0).sub(expected).abs().max().getFloat();
+            assertTrue(diff < 1e-5, "diff " + diff + " " + f.get(0) + " vs " + expected);
             assertEquals(0L, ids.getLong(0, 4), "SD2 pads with 0");
         }
     }
