@@ -123,7 +123,7 @@ public final class ClipTextEncoder {
             rows.add(hidden.get(new NDIndex("{}, {}, :", i, at)));
         }
         NDArray pooled = rows.size() == 1 ? rows.get(0).expandDims(0)
-                : NDArrays.stack(rows);
+                : ai.djl.ndarray.NDArrays.stack(new ai.djl.ndarray.NDList(rows.toArray(new NDArray[0])));
         return pooled.matMul(Ops.local(textProjection.duplicate(), pooled));
     }
 
@@ -135,12 +135,6 @@ public final class ClipTextEncoder {
             }
         }
         return manager.create(m, new Shape(n, n));
-    }
-
-    private static final class NDArrays {
-        static NDArray stack(List<NDArray> rows) {
-            return ai.djl.ndarray.NDArrays.stack(new ai.djl.ndarray.NDList(rows.toArray(new NDArray[0])));
-        }
     }
 
     /** One pre-LN transformer block. */

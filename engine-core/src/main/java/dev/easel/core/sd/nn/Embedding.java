@@ -31,14 +31,27 @@ public final class Embedding extends Layer {
 
     @Override
     protected NDArray compute(NDArray ids, NDArray w, NDArray b) {
-        NDArray table = w;
         List<NDArray> extra;
         synchronized (this) {
             extra = List.copyOf(added);
         }
-        for (NDArray rows : extra) {
-            table = Ops.local(table.concat(rows, 0), ids);
+        if (extra.isEmpty()) {
+            return ids.getNDArrayInternal().embedding(ids, w, SparseFormat.DENSE).singletonOrThrow();
         }
-        return ids.getNDArrayInternal().embedding(ids, table, SparseFormat.DENSE).singletonOrThrow();
+        // Look added ids up in a small table of their own and select per token, rather than concatenating the added
+        // rows to the 49,408-row table on every forward.
+        NDArray extraTable = extra.get(0);
+        for (int i = 1; i < extra.size(); i++) {
+            extraTable = Ops.local(extraTable.concat(extra.get(i), 0), ids);
+        }
+        long vocab = weightShape()[0];
+        long count = extraTable.getShape().get(0);
+        NDArray isAdded = ids.gte(vocab);
+        NDArray baseIds = ids.clip(0, vocab - 1);
+        NDArray addedIds = ids.sub(vocab).clip(0, count - 1);
+        NDArray base = baseIds.getNDArrayInternal().embedding(baseIds, w, SparseFormat.DENSE).singletonOrThrow();
+        NDArray mine = addedIds.getNDArrayInternal().embedding(addedIds, extraTable, SparseFormat.DENSE)
+                .singletonOrThrow();
+        return ai.djl.ndarray.NDArrays.where(isAdded.expandDims(-1).broadcast(base.getShape()), mine, base);
     }
 }

@@ -39,7 +39,8 @@ public final class UNet {
     private final GroupNorm outNorm;
     private final Conv2d outConv;
     private final NetworkState state;
-    private final WeightSource source;
+    /** Only during construction: the networks must not keep the checkpoint reachable. */
+    private WeightSource source;
 
     /** One element of an ldm {@code TimestepEmbedSequential}. */
     interface Block {
@@ -119,6 +120,7 @@ public final class UNet {
         }
         outNorm = add(new GroupNorm(spec("out.0", "conv_norm_out"), 32, ch, 1e-5f, source));
         outConv = add(new Conv2d(spec("out.2", "conv_out"), ch, c.outChannels(), 3, 1, 1, source));
+        this.source = null;
     }
 
     private static Block conv3(Conv2d conv) {

@@ -24,7 +24,8 @@ public final class AutoencoderKL {
     static final String PREFIX = "first_stage_model.";
     private final VaeConfig config;
     private final NetworkState state;
-    private final WeightSource source;
+    /** Only during construction: the networks must not keep the checkpoint reachable. */
+    private WeightSource source;
     private final List<Layer> layers = new ArrayList<>();
     private final Conv2d encConvIn;
     private final List<List<Stage>> encLevels = new ArrayList<>();
@@ -126,6 +127,7 @@ public final class AutoencoderKL {
         decNormOut = add(new GroupNorm(spec("decoder.norm_out", "decoder.conv_norm_out"), 32, blockIn, 1e-6f, source));
         decConvOut = add(new Conv2d(spec("decoder.conv_out", "decoder.conv_out"), blockIn, c.outCh(), 3, 1, 1,
                 source));
+        this.source = null;
     }
 
     private Layer.Spec spec(String ldm, String diffusers) {
