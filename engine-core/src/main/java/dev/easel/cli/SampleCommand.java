@@ -121,10 +121,15 @@ public final class SampleCommand implements Runnable {
         }
         long t0 = System.nanoTime();
         try (Easel easel = engine.start(false);
-             TensorSource source = ModelFormats.open(easel.registry(), model)) {
-            SdModelConfig cfgModel = ModelConfigs.resolve(model, source, config);
-            try (NDManager m = easel.runtime().newManager();
-                 SdModel sd = SdModel.load(source, cfgModel, m)) {
+             NDManager m = easel.runtime().newManager()) {
+            SdModelConfig cfgModel;
+            SdModel loaded;
+            // the checkpoint is closed (unmapped) once its tensors are copied into the networks
+            try (TensorSource source = ModelFormats.open(easel.registry(), model)) {
+                cfgModel = ModelConfigs.resolve(model, source, config);
+                loaded = SdModel.load(source, cfgModel, m);
+            }
+            try (SdModel sd = loaded) {
                 SdNetworkHooks hooks = new SdNetworkHooks(sd, m);
                 applyAdapters(easel, hooks);
                 Pipeline pipeline = new Pipeline(sd, hooks);

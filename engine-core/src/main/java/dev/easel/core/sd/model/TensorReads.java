@@ -36,8 +36,12 @@ public final class TensorReads {
             raw.close();
             return owned;
         }
-        ByteBuffer copy = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
-        copy.put(src).flip();
+        ByteBuffer copy = src.slice().order(ByteOrder.LITTLE_ENDIAN);
+        if (!copy.isDirect() || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            copy = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
+            copy.put(src).flip();
+        }
+        // A direct (mapped) buffer is wrapped without copying; the clone or conversion below is the only copy.
         DataType type = switch (dtype) {
             case F32 -> DataType.FLOAT32;
             case F16 -> DataType.FLOAT16;
