@@ -97,7 +97,10 @@ public final class ClipTextEncoder {
         NDArray mask = causalMask(x.getManager(), (int) n);
         int run = config.layers() - (clipSkip - 1);
         for (int i = 0; i < run; i++) {
-            x = blocks.get(i).forward(x, mask);
+            Block b = blocks.get(i);
+            NDArray in = x;
+            x = Ops.scoped(() -> b.forward(in, mask));
+            in.close();
         }
         return finalNorm.apply(x);
     }

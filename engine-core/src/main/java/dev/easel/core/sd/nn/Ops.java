@@ -19,6 +19,27 @@ public final class Ops {
         return derived;
     }
 
+    /**
+     * Runs {@code f} and frees every array it created except its result: a network frees a block's intermediates as
+     * soon as the block is done instead of when the caller's manager closes (libtorch's autograd keeps what backward
+     * needs by its own references, so this is safe under a gradient collector too).
+     */
+    public static NDArray scoped(java.util.function.Supplier<NDArray> f) {
+        try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray out = f.get();
+            ai.djl.ndarray.NDScope.unregister(out);
+            return out;
+        }
+    }
+
+    /** Closes {@code consumed} unless it is {@code keep} (a function's own input). */
+    public static void release(NDArray consumed, NDArray keep) {
+        if (consumed != keep && consumed != null) {
+            consumed.close();
+        }
+    }
+
     /** {@code x · sigmoid(x)}. */
     public static NDArray silu(NDArray x) {
         return x.mul(Activation.sigmoid(x));

@@ -157,24 +157,35 @@ public final class UNet {
     public NDArray forward(NDArray x, NDArray t, NDArray context) {
         NDArray emb = timestepEmbedding(t.toType(DataType.FLOAT32, false), config.modelChannels());
         emb = timeEmbed2.apply(Ops.silu(timeEmbed0.apply(emb)));
+        NDArray embedding = emb;
         Deque<NDArray> skips = new ArrayDeque<>();
         NDArray h = x;
         for (List<Block> blocks : inputBlocks) {
-            for (Block b : blocks) {
-                h = b.forward(h, emb, context);
-            }
+            h = run(blocks, h, embedding, context);
             skips.push(h);
         }
-        for (Block b : middle) {
-            h = b.forward(h, emb, context);
-        }
+        h = run(middle, h, embedding, context);
         for (List<Block> blocks : outputBlocks) {
-            h = h.concat(skips.pop(), 1);
-            for (Block b : blocks) {
-                h = b.forward(h, emb, context);
-            }
+            NDArray skip = skips.pop();
+            NDArray in = h;
+            h = Ops.scoped(() -> run(blocks, in.concat(skip, 1), embedding, context));
+            Ops.release(in, x);
+            Ops.release(skip, x);
         }
-        return outConv.apply(Ops.silu(outNorm.apply(h)));
+        NDArray last = h;
+        NDArray out = Ops.scoped(() -> outConv.apply(Ops.silu(outNorm.apply(last))));
+        Ops.release(last, x);
+        return out;
+    }
+
+    private static NDArray run(List<Block> blocks, NDArray h, NDArray emb, NDArray context) {
+        return Ops.scoped(() -> {
+            NDArray y = h;
+            for (Block b : blocks) {
+                y = b.forward(y, emb, context);
+            }
+            return y;
+        });
     }
 
     /** ldm's sinusoidal embedding: {@code [cos(t·f), sin(t·f)]}, f_i = exp(-ln(10000)·i/half), in float32. */

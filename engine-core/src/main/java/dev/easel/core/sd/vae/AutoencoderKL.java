@@ -153,14 +153,15 @@ public final class AutoencoderKL {
         NDArray h = encConvIn.apply(image);
         for (List<Stage> level : encLevels) {
             for (Stage s : level) {
-                h = s.forward(h);
+                h = step(s, h, image);
             }
         }
         for (Stage s : encMid) {
-            h = s.forward(h);
+            h = step(s, h, image);
         }
-        h = encConvOut.apply(Ops.silu(encNormOut.apply(h)));
-        NDArray moments = quantConv.apply(h);
+        NDArray last = h;
+        NDArray moments = Ops.scoped(() -> quantConv.apply(encConvOut.apply(Ops.silu(encNormOut.apply(last)))));
+        Ops.release(last, image);
         if (!config.doubleZ()) {
             return new Posterior(moments, moments.zerosLike().sub(30f));
         }
@@ -170,16 +171,26 @@ public final class AutoencoderKL {
 
     /** {@code decoder(post_quant_conv(z))} for an unscaled latent z. */
     public NDArray decode(NDArray z) {
-        NDArray h = decConvIn.apply(postQuantConv.apply(z));
+        NDArray h = Ops.scoped(() -> decConvIn.apply(postQuantConv.apply(z)));
         for (Stage s : decMid) {
-            h = s.forward(h);
+            h = step(s, h, z);
         }
         for (List<Stage> level : decLevels) {
             for (Stage s : level) {
-                h = s.forward(h);
+                h = step(s, h, z);
             }
         }
-        return decConvOut.apply(Ops.silu(decNormOut.apply(h)));
+        NDArray last = h;
+        NDArray out = Ops.scoped(() -> decConvOut.apply(Ops.silu(decNormOut.apply(last))));
+        Ops.release(last, z);
+        return out;
+    }
+
+    /** One stage with its intermediates freed, and its input freed unless it is the caller's. */
+    private static NDArray step(Stage s, NDArray h, NDArray callerInput) {
+        NDArray out = Ops.scoped(() -> s.forward(h));
+        Ops.release(h, callerInput);
+        return out;
     }
 
     private final class Resnet implements Stage {
