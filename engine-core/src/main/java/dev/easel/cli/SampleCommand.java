@@ -35,6 +35,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import javax.imageio.ImageIO;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -105,6 +108,9 @@ public final class SampleCommand implements Runnable {
     @Option(names = "--out", required = true, paramLabel = "OUT.png", description = "The PNG to write.")
     Path out;
 
+    @Option(names = {"-q", "--quiet"}, description = "No progress bar.")
+    boolean quiet;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -150,7 +156,17 @@ public final class SampleCommand implements Runnable {
                     }
                     init = Images.fromImage(m, img, w, h);
                 }
-                Pipeline.Output result = pipeline.generate(m, req, noiseArray, init, (i, t, x, x0) -> { });
+                int total = initImage == null ? steps : Math.max(1, (int) (Math.min(strength, 0.999f) * steps));
+                Pipeline.Output result;
+                try (ProgressBar bar = quiet ? null : new ProgressBarBuilder().setTaskName("sample")
+                        .setInitialMax(total).setUnit(" steps", 1).setStyle(ProgressBarStyle.ASCII)
+                        .setUpdateIntervalMillis(500).build()) {
+                    result = pipeline.generate(m, req, noiseArray, init, (i, t, x, x0) -> {
+                        if (bar != null) {
+                            bar.step();
+                        }
+                    });
+                }
                 if (latentOut != null) {
                     writeLatent(result.latent(), latentOut);
                 }

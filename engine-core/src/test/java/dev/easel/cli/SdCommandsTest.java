@@ -91,7 +91,7 @@ class SdCommandsTest {
         byte[] first = null;
         for (String sampler : List.of("ddim", "euler", "euler_a", "dpmpp_2m_karras")) {
             Path png = dir.resolve(sampler + ".png");
-            Result s = run("sample", "--model", model.toString(), "--prompt", "a (red:1.2) circle", "--negative",
+            Result s = run("sample", "-q", "--model", model.toString(), "--prompt", "a (red:1.2) circle", "--negative",
                     "blurry", "--steps", "3", "--sampler", sampler, "--seed", "7", "--width", "16", "--height", "24",
                     "--out", png.toString());
             assertEquals(0, s.status(), s.err());
@@ -106,7 +106,7 @@ class SdCommandsTest {
             }
         }
         Path again = dir.resolve("again.png");
-        assertEquals(0, run("sample", "--model", model.toString(), "--prompt", "a (red:1.2) circle", "--negative",
+        assertEquals(0, run("sample", "-q", "--model", model.toString(), "--prompt", "a (red:1.2) circle", "--negative",
                 "blurry", "--steps", "3", "--sampler", "ddim", "--seed", "7", "--width", "16", "--height", "24",
                 "--out", again.toString()).status());
         assertArrayEquals(first, Files.readAllBytes(again), "same seed, same image");
@@ -125,7 +125,7 @@ class SdCommandsTest {
                 w.commit();
             }
             Path png = dir.resolve("ddim.png");
-            Result s = run("sample", "--model", ParityFixtures.model().toString(), "--config",
+            Result s = run("sample", "-q", "--model", ParityFixtures.model().toString(), "--config",
                     ParityFixtures.config().toString(), "--prompt", "a red circle", "--steps", "4", "--cfg", "7",
                     "--sampler", "ddim", "--noise", noise.toString(), "--width", "16", "--height", "16",
                     "--latent-out", latent.toString(), "--out", png.toString());
@@ -144,19 +144,19 @@ class SdCommandsTest {
         assertEquals(0, run("init-model", "--config", "tiny", "--out", model.toString()).status());
         Files.delete(dir.resolve("tiny.json"));
         Path png = dir.resolve("x.png");
-        Result r = run("sample", "--model", model.toString(), "--prompt", "x", "--out", png.toString());
+        Result r = run("sample", "-q", "--model", model.toString(), "--prompt", "x", "--out", png.toString());
         assertEquals(1, r.status());
         assertTrue(r.err().contains(model.toString()) && r.err().contains("--config"), r.err());
         assertEquals(1, r.err().trim().split("\n").length, r.err());
         assertFalse(Files.exists(png));
-        Result badSize = run("sample", "--model", ParityFixtures.model().toString(), "--prompt", "x", "--width", "10",
+        Result badSize = run("sample", "-q", "--model", ParityFixtures.model().toString(), "--prompt", "x", "--width", "10",
                 "--out", png.toString());
         assertEquals(1, badSize.status());
         assertTrue(badSize.err().contains("multiples of 4"), badSize.err());
-        assertEquals(2, run("sample", "--model", model.toString(), "--prompt", "x", "--sampler", "plms", "--out",
+        assertEquals(2, run("sample", "-q", "--model", model.toString(), "--prompt", "x", "--sampler", "plms", "--out",
                 png.toString()).status());
         assertEquals(2, run("init-model", "--config", "tiny", "--out", dir.resolve("a.bin").toString()).status());
-        Result lora = run("sample", "--model", ParityFixtures.model().toString(), "--prompt", "x", "--lora",
+        Result lora = run("sample", "-q", "--model", ParityFixtures.model().toString(), "--prompt", "x", "--lora",
                 model + ":0.5", "--width", "8", "--height", "8", "--steps", "1", "--out", png.toString());
         assertEquals(1, lora.status());
         assertTrue(lora.err().contains("no adapter type plugin is installed"), lora.err());
