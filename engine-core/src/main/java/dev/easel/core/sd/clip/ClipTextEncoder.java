@@ -160,7 +160,20 @@ public final class ClipTextEncoder {
             scale = (float) Math.pow((double) d / heads, -0.5);
             quickGelu = c.activation().equals("quick_gelu");
             String hf = "text_model.encoder.layers." + i + ".";
-            if (c.openClip()) {
+            String diffusersQ = "text_encoder." + hf + "self_attn.q_proj.weight";
+            if (c.openClip() && !source.has(c.prefix() + "transformer.resblocks." + i + ".attn.in_proj_weight")
+                    && source.has(diffusersQ)) {
+                // SD2's text tower from a diffusers folder: q/k/v stored apart under Hugging Face names
+                String p = c.prefix() + "transformer.resblocks." + i + ".";
+                ln1 = new LayerNorm(spec(p + "ln_1", hf + "layer_norm1", state), d, c.layerNormEps(), source);
+                q = new Linear(spec(p + "attn.in_proj.q", hf + "self_attn.q_proj", state), d, d, true, source);
+                k = new Linear(spec(p + "attn.in_proj.k", hf + "self_attn.k_proj", state), d, d, true, source);
+                v = new Linear(spec(p + "attn.in_proj.v", hf + "self_attn.v_proj", state), d, d, true, source);
+                out = new Linear(spec(p + "attn.out_proj", hf + "self_attn.out_proj", state), d, d, true, source);
+                ln2 = new LayerNorm(spec(p + "ln_2", hf + "layer_norm2", state), d, c.layerNormEps(), source);
+                fc1 = new Linear(spec(p + "mlp.c_fc", hf + "mlp.fc1", state), d, c.intermediate(), true, source);
+                fc2 = new Linear(spec(p + "mlp.c_proj", hf + "mlp.fc2", state), c.intermediate(), d, true, source);
+            } else if (c.openClip()) {
                 String p = c.prefix() + "transformer.resblocks." + i + ".";
                 ln1 = new LayerNorm(spec(p + "ln_1", hf + "layer_norm1", state), d, c.layerNormEps(), source);
                 NDArray w = source.tensor(p + "attn.in_proj_weight", new long[] {3L * d, d}, ParamKind.WEIGHT);

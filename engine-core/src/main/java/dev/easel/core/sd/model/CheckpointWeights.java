@@ -54,6 +54,11 @@ public final class CheckpointWeights implements WeightSource {
     }
 
     @Override
+    public boolean has(String key) {
+        return find(key).isPresent();
+    }
+
+    @Override
     public NDArray tensor(String key, long[] shape, ParamKind kind) {
         return tensor(key, null, shape, kind);
     }

@@ -73,6 +73,26 @@ public final class ModelConfigs {
             if (ctx == 768 && sd1Text) {
                 return SdModelConfig.sd1();
             }
+            int diffusersLayers = 0;
+            for (TensorInfo t : source.tensors()) {
+                String n = t.name();
+                String pre = "text_encoder.text_model.encoder.layers.";
+                if (n.startsWith(pre)) {
+                    int dot = n.indexOf('.', pre.length());
+                    diffusersLayers = Math.max(diffusersLayers, Integer.parseInt(n.substring(pre.length(), dot)) + 1);
+                }
+            }
+            if (ctx == 1024 && !sd2Text && diffusersLayers > 12) {
+                // diffusers' SD2 text encoder keeps the 23 layers SD2 uses (it drops the last one and the projection):
+                // penultimate of 24 = last of 23
+                TextEncoderConfig t = TextEncoderConfig.sd2();
+                TextEncoderConfig text = new TextEncoderConfig(true, t.vocabSize(), t.maxPositions(), t.width(),
+                        diffusersLayers, t.heads(), t.intermediate(), t.activation(), t.layerNormEps(), 0, 1,
+                        t.padTokenId());
+                String pred = source.metadata().getOrDefault("modelspec.prediction_type", "epsilon");
+                SdModelConfig sd2 = SdModelConfig.sd2(pred.toLowerCase(Locale.ROOT).startsWith("v") ? "v" : "eps");
+                return new SdModelConfig("sd2", sd2.unet(), sd2.vae(), text, sd2.schedule());
+            }
             if (ctx == 1024 && sd2Text) {
                 String pred = source.metadata().getOrDefault("modelspec.prediction_type", "epsilon");
                 return SdModelConfig.sd2(pred.toLowerCase(Locale.ROOT).startsWith("v") ? "v" : "eps");

@@ -23,6 +23,11 @@ public interface WeightSource {
         return tensor(key, shape, kind);
     }
 
+    /** Whether the source holds {@code key} (planning and random sources hold every key). */
+    default boolean has(String key) {
+        return true;
+    }
+
     /** Whether this source only plans (returns {@code null} for every tensor). */
     default boolean planning() {
         return false;

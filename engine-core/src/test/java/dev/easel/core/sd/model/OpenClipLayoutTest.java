@@ -15,6 +15,7 @@ import dev.easel.core.sd.nn.WeightSource;
 import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * SD2's OpenCLIP layout: the tiny SD1 text weights rewritten under OpenCLIP's names (q, k, v fused into
@@ -90,5 +91,41 @@ class OpenClipLayoutTest {
         // 24 resblocks x 12 keys + token/positional embeddings + ln_final (2) + text_projection
         assertEquals(24 * 12 + 2 + 2 + 1, plan.keySet().stream().filter(k -> k.startsWith(t)).count());
         assertEquals(5, SdModelConfig.sd2("v").unet().headsAt(320));
+    }
+
+    @TempDir
+    java.nio.file.Path dir;
+
+    @Test
+    void openClipTowerReadsADiffusersTextEncoder() throws Exception {
+        TextEncoderConfig hf = ModelConfigs.read(ParityFixtures.config()).text();
+        TextEncoderConfig oc = new TextEncoderConfig(true, hf.vocabSize(), hf.maxPositions(), hf.width(), hf.layers(),
+                hf.heads(), hf.intermediate(), hf.activation(), hf.layerNormEps(), 0, 1, 0);
+        java.nio.file.Path file = dir.resolve("text_encoder.safetensors");
+        String prefix = "cond_stage_model.transformer.";
+        try (NDManager m = ParityFixtures.runtime().newManager();
+             SafetensorsReader w = SafetensorsReader.open(ParityFixtures.model());
+             SafetensorsReader v = SafetensorsReader.open(ParityFixtures.resource("tiny-sd1-vectors.safetensors"))) {
+            java.util.List<dev.easel.api.tensor.TensorInfo> infos = w.tensors().stream()
+                    .filter(t -> t.name().startsWith(prefix))
+                    .map(t -> t.withName("text_encoder." + t.name().substring(prefix.length()))).toList();
+            try (var out = dev.easel.core.format.safetensors.SafetensorsWriter.create(file,
+                    new dev.easel.api.tensor.WritePlan(infos, Map.of()))) {
+                for (var t : infos) {
+                    out.write(t.name(), w.read(prefix + t.name().substring("text_encoder.".length())));
+                }
+                out.commit();
+            }
+            try (SafetensorsReader r = SafetensorsReader.open(file)) {
+                CheckpointWeights weights = new CheckpointWeights(r, m, false);
+                ClipTextEncoder encoder = new ClipTextEncoder(oc, weights, new NetworkState());
+                weights.checkNoExtraKeys(SdModel.NETWORK_PREFIXES, SdModel::ignorable);
+                NDArray ids = ParityFixtures.read(v, "text.ids", m);
+                assertTrue(ParityFixtures.maxAbsDiff(ParityFixtures.read(v, "text.last", m), encoder.encode(ids, 1))
+                        < 1e-4);
+                assertTrue(encoder.layers().stream().anyMatch(l -> l.ldmName().equals(
+                        "cond_stage_model.model.transformer.resblocks.0.attn.in_proj.q")));
+            }
+        }
     }
 }
