@@ -17,6 +17,7 @@ public final class NoiseSchedule implements DiffusionSchedule {
     private final ScheduleConfig config;
     private final float[] alphasCumprod;
     private final NDManager manager;
+    private NDArray alphasArray;
 
     public NoiseSchedule(ScheduleConfig config, NDManager manager) {
         this.config = config;
@@ -59,9 +60,13 @@ public final class NoiseSchedule implements DiffusionSchedule {
         return alphasCumprod.clone();
     }
 
+    /** ᾱ as one array shared by every caller (created once in the model's manager; do not close it). */
     @Override
-    public NDArray alphasCumprod() {
-        return manager.create(alphasCumprod);
+    public synchronized NDArray alphasCumprod() {
+        if (alphasArray == null) {
+            alphasArray = manager.create(alphasCumprod);
+        }
+        return alphasArray;
     }
 
     /** k-diffusion's σ_t = √((1 − ᾱ_t)/ᾱ_t). */
