@@ -11,6 +11,7 @@ import dev.easel.core.sd.model.RandomWeights;
 import dev.easel.core.sd.model.UNetConfig;
 import dev.easel.core.sd.nn.Layer;
 import dev.easel.core.sd.nn.NetworkState;
+import dev.easel.core.sd.nn.Ops;
 import dev.easel.core.sd.sampling.NoiseSource;
 import dev.easel.core.sd.unet.UNet;
 import java.util.ArrayList;
@@ -67,11 +68,14 @@ public final class UNetBenchmark {
             double stepFlops = 3 * fwdFlops; // backward: gradients for inputs and weights, about 2x forward
 
             int ops;
+            Ops.setBlockScoping(false);
             try (NDManager m = root.newSubManager()) {
                 NDArray xi = x.duplicate();
                 xi.attach(m);
                 unet.forward(xi, t, ctx);
                 ops = m.getManagedArrays().size();
+            } finally {
+                Ops.setBlockScoping(true);
             }
             // warm-up (allocator, thread pool, lazy init)
             step(unet, x, t, ctx, root);
