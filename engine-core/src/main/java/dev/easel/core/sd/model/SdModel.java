@@ -155,6 +155,48 @@ public final class SdModel implements AutoCloseable {
         return all;
     }
 
+    /**
+     * Scaled latents of images for training ({@code [B, 3, H, W]} in [-1, 1] → posterior mean × scale factor):
+     * deterministic, so latents can be cached.
+     */
+    public NDArray encodeImages(NDArray pixels) {
+        AutoencoderKL.Posterior p = vae.encode(pixels);
+        NDArray latents = p.mean().mul((float) config.vae().scaleFactor());
+        p.logvar().close();
+        return latents;
+    }
+
+    /** Images ({@code [B, 3, H, W]}, about [-1, 1]) of scaled latents. */
+    public NDArray decodeLatents(NDArray latents) {
+        return vae.decode(latents.mul((float) (1.0 / config.vae().scaleFactor())));
+    }
+
+    /**
+     * SHA-256 over the VAE's parameters (float32, in layer order) and its config: a stable identity for caches of
+     * encoded latents. Two models with the same VAE weights give the same value.
+     */
+    public String vaeFingerprint() {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            md.update(config.vae().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            for (Layer l : vae.layers()) {
+                md.update(l.ldmName().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                md.update(l.weight().toByteBuffer(true));
+                if (l.bias() != null) {
+                    md.update(l.bias().toByteBuffer(true));
+                }
+            }
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Pixels per latent cell (8 for SD). */
+    public int latentScale() {
+        return config.vae().downsampleFactor();
+    }
+
     /** Tokens of prompts, {@code [B, 77]} int64, framed for this family (no emphasis, 75-token truncation). */
     public NDArray tokenIds(NDManager m, List<String> prompts) {
         long[] ids = new long[prompts.size() * ClipTokenizer.CONTEXT];

@@ -64,6 +64,23 @@ class PipelineTest {
     }
 
     @Test
+    void trainingHelpersAreDeterministic() {
+        try (NDManager root = ParityFixtures.runtime().newManager();
+             SdModel a = SdModel.random(RandomModels.tinyConfig(), 4, root);
+             SdModel b = SdModel.random(RandomModels.tinyConfig(), 4, root);
+             SdModel c = SdModel.random(RandomModels.tinyConfig(), 5, root)) {
+            assertEquals(a.vaeFingerprint(), b.vaeFingerprint());
+            assertFalse(a.vaeFingerprint().equals(c.vaeFingerprint()));
+            assertEquals(2, a.latentScale());
+            NDArray pixels = new NoiseSource(1).next(root, new Shape(1, 3, 16, 16)).clip(-1f, 1f);
+            NDArray l1 = a.encodeImages(pixels);
+            assertEquals(new Shape(1, 4, 8, 8), l1.getShape());
+            assertEquals(0f, l1.sub(a.encodeImages(pixels)).abs().max().getFloat());
+            assertEquals(new Shape(1, 3, 16, 16), a.decodeLatents(l1).getShape());
+        }
+    }
+
+    @Test
     void imagesRoundTripLikeA1111() {
         try (NDManager m = ParityFixtures.runtime().newManager()) {
             NDArray x = m.create(new float[] {-1f, 0f, 1f, 2f, -1f, -1f, 0.5f, 0.5f, 0f, 0f, 0f, 0f},
