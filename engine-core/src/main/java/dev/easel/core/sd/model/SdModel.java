@@ -37,9 +37,13 @@ public final class SdModel implements AutoCloseable {
     private final NoiseSchedule schedule;
 
     private SdModel(SdModelConfig config, NDManager manager, WeightSource source) {
+        this(config, manager, source, ClipBpe.bundled());
+    }
+
+    private SdModel(SdModelConfig config, NDManager manager, WeightSource source, ClipBpe bpe) {
         this.config = config;
         this.manager = manager;
-        this.tokenizer = new ClipTokenizer(ClipBpe.bundled(), config.text().padTokenId());
+        this.tokenizer = new ClipTokenizer(bpe, config.text().padTokenId());
         this.textEncoder = new ClipTextEncoder(config.text(), source, state);
         this.unet = new UNet(config.unet(), source, state);
         this.vae = new AutoencoderKL(config.vae(), source, state);
@@ -54,7 +58,7 @@ public final class SdModel implements AutoCloseable {
         NDManager manager = parent.newSubManager();
         try {
             CheckpointWeights weights = new CheckpointWeights(source, manager, false);
-            SdModel model = new SdModel(config, manager, weights);
+            SdModel model = new SdModel(config, manager, weights, tokenizerOf(source));
             weights.checkNoExtraKeys(NETWORK_PREFIXES, SdModel::ignorable);
             return model;
         } catch (ModelLoadException.Unchecked e) {
@@ -63,6 +67,19 @@ public final class SdModel implements AutoCloseable {
         } catch (RuntimeException e) {
             manager.close();
             throw e;
+        }
+    }
+
+    /** A model folder's own {@code tokenizer/} (diffusers), else the bundled CLIP vocabulary. */
+    private static ClipBpe tokenizerOf(TensorSource source) throws ModelLoadException {
+        Path folder = source.location() == null ? null : source.location().resolve("tokenizer");
+        if (folder == null || !java.nio.file.Files.isRegularFile(folder.resolve("merges.txt"))) {
+            return ClipBpe.bundled();
+        }
+        try {
+            return ClipBpe.fromTokenizerFolder(folder);
+        } catch (IOException e) {
+            throw new ModelLoadException(folder, e.getMessage(), e);
         }
     }
 

@@ -135,6 +135,41 @@ public final class ClipBpe {
         return new ClipBpe(merges);
     }
 
+    /**
+     * A Hugging Face tokenizer folder ({@code tokenizer/} of a diffusers model): {@code merges.txt}, checked against
+     * {@code vocab.json} when present (every entry must have the id CLIP's construction gives it, so a tokenizer
+     * with other ids is refused instead of silently mis-encoding).
+     */
+    public static ClipBpe fromTokenizerFolder(java.nio.file.Path dir) throws IOException {
+        java.nio.file.Path merges = dir.resolve("merges.txt");
+        if (!java.nio.file.Files.isRegularFile(merges)) {
+            throw new IOException(dir + ": no merges.txt (not a CLIP tokenizer folder)");
+        }
+        ClipBpe bpe;
+        try (InputStream in = java.nio.file.Files.newInputStream(merges)) {
+            bpe = fromMerges(in);
+        } catch (IOException e) {
+            throw new IOException(merges + ": " + e.getMessage(), e);
+        }
+        java.nio.file.Path vocab = dir.resolve("vocab.json");
+        if (java.nio.file.Files.isRegularFile(vocab)) {
+            com.fasterxml.jackson.databind.JsonNode v = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(vocab.toFile());
+            if (!v.isObject() || v.size() != bpe.size()) {
+                throw new IOException(vocab + ": has " + v.size() + " entries, CLIP's vocabulary has " + bpe.size());
+            }
+            var fields = v.fields();
+            while (fields.hasNext()) {
+                var e = fields.next();
+                if (bpe.id(e.getKey()) != e.getValue().asInt(-1)) {
+                    throw new IOException(vocab + ": token '" + e.getKey() + "' has id " + e.getValue().asText()
+                            + ", CLIP's merges give " + bpe.id(e.getKey()));
+                }
+            }
+        }
+        return bpe;
+    }
+
     /** Vocabulary size (49,408). */
     public int size() {
         return decoder.length;

@@ -117,4 +117,30 @@ class ClipTokenizerTest {
         assertArrayEquals(new int[] {320, 1125, 539, 49408, 49409, 2368}, t.encode("a photo of My-Concept cat"));
         assertArrayEquals(new int[] {320, 1125}, t.encode("a photo"));
     }
+
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path dir;
+
+    @Test
+    void readsAHuggingFaceTokenizerFolder() throws Exception {
+        ClipBpe bundled = ClipBpe.bundled();
+        try (var in = new java.util.zip.GZIPInputStream(ClipBpe.class.getResourceAsStream(
+                "/dev/easel/core/sd/clip/bpe_simple_vocab_16e6.txt.gz"))) {
+            // HF's merges.txt is the same header and merges (transformers cuts it the same way)
+            java.nio.file.Files.write(dir.resolve("merges.txt"), in.readAllBytes());
+        }
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        for (int i = 0; i < bundled.size(); i++) {
+            json.put(bundled.token(i), i);
+        }
+        java.nio.file.Files.writeString(dir.resolve("vocab.json"), json.toString());
+        ClipBpe folder = ClipBpe.fromTokenizerFolder(dir);
+        assertArrayEquals(sd1.encode("masterpiece, best quality, 1girl"),
+                new ClipTokenizer(folder, 49407).encode("masterpiece, best quality, 1girl"));
+        json.put("a</w>", 321);
+        java.nio.file.Files.writeString(dir.resolve("vocab.json"), json.toString());
+        var e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> ClipBpe.fromTokenizerFolder(dir));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'a</w>' has id 321"), e.getMessage());
+    }
 }
