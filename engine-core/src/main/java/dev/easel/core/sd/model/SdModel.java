@@ -79,7 +79,7 @@ public final class SdModel implements AutoCloseable {
         try {
             return ClipBpe.fromTokenizerFolder(folder);
         } catch (IOException e) {
-            throw new ModelLoadException(folder, e.getMessage(), e);
+            throw new ModelLoadException(null, e.getMessage(), e);
         }
     }
 
