@@ -110,6 +110,12 @@ class SdCommandsTest {
                 "blurry", "--steps", "3", "--sampler", "ddim", "--seed", "7", "--width", "16", "--height", "24",
                 "--out", again.toString()).status());
         assertArrayEquals(first, Files.readAllBytes(again), "same seed, same image");
+        Path i2i = dir.resolve("i2i.png");
+        Result img2img = run("sample", "-q", "--model", model.toString(), "--prompt", "a blue circle", "--init-image",
+                again.toString(), "--strength", "0.5", "--steps", "4", "--sampler", "euler", "--width", "16",
+                "--height", "24", "--out", i2i.toString());
+        assertEquals(0, img2img.status(), img2img.err());
+        assertTrue(pngText(i2i, "parameters").contains("Denoising strength: 0.5"), pngText(i2i, "parameters"));
     }
 
     @Test
