@@ -3,7 +3,6 @@ package dev.easel.core.sd.tokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -32,7 +31,7 @@ public final class ClipTokenizer {
     private final ClipBpe bpe;
     private final int padId;
     private final int commaId;
-    private final Map<String, int[]> addedWords = new LinkedHashMap<>();
+    private final Map<String, int[]> addedWords = new java.util.concurrent.ConcurrentHashMap<>();
 
     public ClipTokenizer(ClipBpe bpe, int padId) {
         this.bpe = bpe;
