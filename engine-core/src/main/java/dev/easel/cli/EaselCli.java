@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             MergeCommand.class,
             InspectCommand.class,
             ConvertCommand.class,
+            InitModelCommand.class, TokenizeCommand.class, SampleCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class EaselCli implements Runnable {
