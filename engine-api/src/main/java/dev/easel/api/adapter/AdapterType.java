@@ -37,6 +37,34 @@ public interface AdapterType extends EaselPlugin {
     NDArray delta(AdapterModule module, Map<String, NDArray> tensors, NDArray baseWeight, NDManager manager);
 
     /**
+     * The weight delta of one module at a given strength, with this type's parameters, shaped like
+     * {@code baseWeight}, in float32: what {@code W' = W + delta} bakes in. Additive types scale the strength-1
+     * delta linearly (the default); DoRA, OFT, BOFT and IA3 override this because the tools they follow apply the
+     * strength inside the construction, not to the result.
+     *
+     * @param strength   the user multiplier {@code m}
+     * @param parameters validated against {@link #parameters()}
+     * @since 0.10.0
+     */
+    default NDArray delta(AdapterModule module, Map<String, NDArray> tensors, NDArray baseWeight, double strength,
+                          ParameterValues parameters, NDManager manager) {
+        NDArray d = delta(module, tensors, baseWeight, manager);
+        return strength == 1.0 ? d : d.muli((float) strength);
+    }
+
+    /**
+     * The bias delta of one module at a given strength, or {@code null} when the type leaves the bias alone (all
+     * low-rank types; {@code diff_b} of full, {@code b_norm} of norm and A1111's optional {@code bias} key change it).
+     *
+     * @param baseBias the frozen bias, or {@code null} when the module has none
+     * @since 0.10.0
+     */
+    default NDArray biasDelta(AdapterModule module, Map<String, NDArray> tensors, NDArray baseBias, double strength,
+                              ParameterValues parameters, NDManager manager) {
+        return null;
+    }
+
+    /**
      * A fresh trainable adapter for one module, initialised so that it changes nothing.
      *
      * @param target     the module to wrap
