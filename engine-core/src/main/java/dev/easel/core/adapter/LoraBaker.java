@@ -1,0 +1,227 @@
+package dev.easel.core.adapter;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import dev.easel.api.adapter.AdapterType;
+import dev.easel.api.tensor.DType;
+import dev.easel.api.tensor.TensorInfo;
+import dev.easel.api.tensor.TensorSink;
+import dev.easel.api.tensor.TensorSource;
+import dev.easel.api.tensor.WritePlan;
+import dev.easel.core.merge.MemoryBudget;
+import dev.easel.core.merge.ModelIo;
+import dev.easel.core.merge.TensorArrays;
+import dev.easel.core.runtime.ComputeRuntime;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Folds adapters into a checkpoint, streaming: every key the adapters do not touch goes from the (memory-mapped)
+ * input to the output as bytes, with no conversion; every touched key is read once as float32, gets the sum of its
+ * modules' deltas ({@code W' = W + Σ delta(m_i)}, computed by each module's {@link AdapterType} in float32), and is
+ * converted once to the output type. Keys run on a small thread pool under the merge engine's memory budget, and
+ * the output is written through the same atomic sink, so memory stays flat and a failure leaves no file.
+ */
+public final class LoraBaker {
+    private final ComputeRuntime runtime;
+    private final ModelIo io;
+    private final List<AdapterType> types;
+
+    public LoraBaker(ComputeRuntime runtime, ModelIo io, List<AdapterType> types) {
+        this.runtime = runtime;
+        this.io = io;
+        this.types = List.copyOf(types);
+    }
+
+    /** One module's contribution to one checkpoint key. */
+    private record Patch(AdapterFile file, LoadedModule module, AdapterTarget target, double strength, boolean bias) {
+    }
+
+    /** Bakes, or throws {@link AdapterException} naming the file and module at fault. */
+    public BakeResult bake(BakeRequest request) {
+        long t0 = System.nanoTime();
+        List<AdapterFile> files = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        try (TensorSource base = io.open(request.base())) {
+            AdapterKeyMap keyMap = AdapterKeyMap.forModel(base.tensors().stream().map(TensorInfo::name).toList());
+            Map<String, List<Patch>> patches = new LinkedHashMap<>();
+            int modules = 0;
+            for (BakeRequest.Strength s : request.adapters()) {
+                AdapterFile file = AdapterFile.open(io.open(s.file()), types, request.preferredType());
+                files.add(file);
+                for (Map.Entry<String, List<String>> u : file.unrecognized().entrySet()) {
+                    String msg = s.file() + ": no adapter type recognises module '" + u.getKey() + "' (keys "
+                            + u.getValue() + ")";
+                    if (!request.skipUnknown()) {
+                        throw new AdapterException(msg + "; --skip-unknown bakes the rest");
+                    }
+                    warnings.add(msg);
+                }
+                for (LoadedModule m : file.modules().values()) {
+                    var target = keyMap.resolve(m.name());
+                    if (target.isEmpty()) {
+                        String msg = s.file() + ": module '" + m.name() + "' matches no key of " + request.base();
+                        if (!request.skipUnknown()) {
+                            throw new AdapterException(msg + "; --skip-unknown bakes the rest");
+                        }
+                        warnings.add(msg);
+                        continue;
+                    }
+                    AdapterTarget t = target.get();
+                    patches.computeIfAbsent(t.weightKey(), k -> new ArrayList<>())
+                            .add(new Patch(file, m, t, s.strength(), false));
+                    if (t.biasKey() != null && !t.sliced()) {
+                        patches.computeIfAbsent(t.biasKey(), k -> new ArrayList<>())
+                                .add(new Patch(file, m, t, s.strength(), true));
+                    }
+                    modules++;
+                }
+            }
+            List<TensorInfo> planned = new ArrayList<>();
+            for (TensorInfo info : base.tensors()) {
+                DType type = request.dtype() != null && TensorArrays.computable(info.dtype()) ? request.dtype()
+                        : info.dtype();
+                if (patches.containsKey(info.name()) && !TensorArrays.computable(info.dtype())) {
+                    throw new AdapterException(request.base() + ": key '" + info.name() + "' has type "
+                            + info.dtype() + " and cannot take an adapter delta");
+                }
+                planned.add(info.withDType(type));
+            }
+            int patched = run(request, base, planned, patches);
+            return new BakeResult(request.output(), modules, patched, planned.size() - patched, warnings,
+                    System.nanoTime() - t0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        } finally {
+            for (AdapterFile f : files) {
+                try {
+                    f.close();
+                } catch (IOException ignored) {
+                    // closing a read-only mapping cannot lose data
+                }
+            }
+        }
+    }
+
+    private int run(BakeRequest request, TensorSource base, List<TensorInfo> planned, Map<String, List<Patch>> patches)
+            throws IOException {
+        MemoryBudget budget = new MemoryBudget(request.effectiveMemoryBudget());
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        ExecutorService pool = Executors.newFixedThreadPool(request.effectiveThreads(), r -> {
+            Thread t = new Thread(r, "easel-bake");
+            t.setDaemon(true);
+            return t;
+        });
+        int patched = 0;
+        try (TensorSink sink = io.create(request.output(), new WritePlan(planned, base.metadata()))) {
+            List<Future<?>> futures = new ArrayList<>();
+            for (TensorInfo out : planned) {
+                if (failure.get() != null) {
+                    break;
+                }
+                TensorInfo in = base.info(out.name()).orElseThrow();
+                List<Patch> p = patches.get(out.name());
+                boolean convert = p != null || in.dtype() != out.dtype();
+                if (p != null) {
+                    patched++;
+                }
+                long estimate = convert ? in.elementCount() * 12 + 4096 : 1024;
+                int permits = budget.acquire(estimate);
+                futures.add(pool.submit(() -> {
+                    try {
+                        if (failure.get() == null) {
+                            if (convert) {
+                                patchKey(base, in, out, p == null ? List.of() : p, sink, request);
+                            } else {
+                                sink.write(out.name(), base.read(out.name()).duplicate());
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    } finally {
+                        budget.release(permits);
+                    }
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get();
+            }
+            Throwable t = failure.get();
+            if (t != null) {
+                if (t instanceof AdapterException ae) {
+                    throw ae;
+                }
+                if (t instanceof IOException io) {
+                    throw io;
+                }
+                throw new AdapterException(t.getMessage() == null ? t.toString() : t.getMessage(), t);
+            }
+            sink.commit();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AdapterException("bake interrupted");
+        } catch (ExecutionException e) {
+            throw new AdapterException(e.getCause().getMessage(), e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+        return patched;
+    }
+
+    private void patchKey(TensorSource base, TensorInfo in, TensorInfo out, List<Patch> patches, TensorSink sink,
+                          BakeRequest request) throws IOException {
+        try (NDManager manager = runtime.newManager()) {
+            NDArray w = TensorArrays.toFloat32(manager, base.read(in.name()), in.dtype(), new Shape(in.shape()));
+            for (Patch p : patches) {
+                try (NDManager scope = manager.newSubManager()) {
+                    apply(w, p, scope);
+                } catch (AdapterException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    throw new AdapterException(p.file().location() + ": module '" + p.module().name() + "' ("
+                            + p.module().typeId() + ") on '" + in.name() + "': " + e.getMessage(), e);
+                }
+            }
+            sink.write(out.name(), TensorArrays.toBytes(w, out.dtype()));
+        }
+    }
+
+    /** Adds one module's delta into {@code w} in place. */
+    private static void apply(NDArray w, Patch p, NDManager scope) {
+        LoadedModule m = p.module();
+        Map<String, NDArray> tensors = p.file().read(m, scope);
+        if (p.bias()) {
+            NDArray d = m.type().biasDelta(m.module(), tensors, w, p.strength(), m.parameters(), scope);
+            if (d != null) {
+                w.addi(d.reshape(w.getShape()));
+            }
+            return;
+        }
+        AdapterTarget t = p.target();
+        if (t.sliced()) {
+            long rows = w.getShape().get(0) / t.parts();
+            NDIndex index = new NDIndex(t.part() * rows + ":" + (t.part() + 1) * rows);
+            NDArray slice = w.get(index);
+            NDArray d = m.type().delta(m.module(), tensors, slice, p.strength(), m.parameters(), scope);
+            w.set(index, slice.add(d.reshape(slice.getShape())));
+            return;
+        }
+        NDArray d = m.type().delta(m.module(), tensors, w, p.strength(), m.parameters(), scope);
+        if (d.getShape().size() != w.getShape().size()) {
+            throw new AdapterException(p.file().location() + ": module '" + m.name() + "' gives a delta of shape "
+                    + d.getShape() + " for '" + t.weightKey() + "' of shape " + w.getShape());
+        }
+        w.addi(d.reshape(w.getShape()));
+    }
+}
