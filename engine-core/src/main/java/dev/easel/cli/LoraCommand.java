@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
 /** {@code easel lora}: inspect, bake, merge, resize, extract and convert LoRA-family adapters. */
 @Command(name = "lora", mixinStandardHelpOptions = true,
         description = "Inspects, bakes, merges, resizes, extracts and converts LoRA-family adapters (see docs/adapters.md).",
-        subcommands = {LoraInspectCommand.class, LoraBakeCommand.class})
+        subcommands = {LoraInspectCommand.class, LoraBakeCommand.class, LoraMergeCommand.class, LoraResizeCommand.class,
+            LoraExtractCommand.class, LoraConvertCommand.class})
 public final class LoraCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
