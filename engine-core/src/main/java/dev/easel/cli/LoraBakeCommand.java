@@ -52,6 +52,9 @@ public final class LoraBakeCommand implements Runnable {
     @Option(names = "--memory", paramLabel = "MiB", description = "Working-memory budget for tensors in flight (default: 256).")
     long memoryMiB;
 
+    @Option(names = {"-v", "--verbose"}, description = "Also print where the time went.")
+    boolean verbose;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -77,6 +80,9 @@ public final class LoraBakeCommand implements Runnable {
             PrintWriter stdout = spec.commandLine().getOut();
             stdout.printf(Locale.ROOT, "wrote %s: %d modules baked into %d keys, %d keys copied, %.1f s%n",
                     r.output(), r.modules(), r.patchedKeys(), r.copiedKeys(), r.wallNanos() / 1e9);
+            if (verbose) {
+                stdout.println("  " + r.timings());
+            }
             stdout.flush();
         }
     }

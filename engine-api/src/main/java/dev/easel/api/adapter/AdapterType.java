@@ -65,6 +65,16 @@ public interface AdapterType extends EaselPlugin {
     }
 
     /**
+     * Whether {@link #biasDelta} can return a delta for this module, so that the engine reads and rewrites a bias
+     * only when something changes it. Types that override {@code biasDelta} override this too.
+     *
+     * @since 0.10.0
+     */
+    default boolean changesBias(AdapterModule module) {
+        return false;
+    }
+
+    /**
      * A fresh trainable adapter for one module, initialised so that it changes nothing.
      *
      * @param target     the module to wrap

@@ -6,7 +6,8 @@
  * <p>Version 0.x: see {@link dev.easel.api.model}. 0.10.0 added the strength- and parameter-aware
  * {@link dev.easel.api.adapter.AdapterType#delta(AdapterModule, java.util.Map, ai.djl.ndarray.NDArray, double,
  * dev.easel.api.ParameterValues, ai.djl.ndarray.NDManager) delta} and
- * {@link dev.easel.api.adapter.AdapterType#biasDelta biasDelta}.
+ * {@link dev.easel.api.adapter.AdapterType#biasDelta biasDelta} with
+ * {@link dev.easel.api.adapter.AdapterType#changesBias changesBias}.
  */
 @Export
 @Version("0.10.0")

@@ -16,6 +16,7 @@ import dev.easel.core.merge.TensorArrays;
 import dev.easel.core.runtime.ComputeRuntime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -81,7 +82,7 @@ public final class LoraBaker {
                     AdapterTarget t = target.get();
                     patches.computeIfAbsent(t.weightKey(), k -> new ArrayList<>())
                             .add(new Patch(file, m, t, s.strength(), false));
-                    if (t.biasKey() != null && !t.sliced()) {
+                    if (t.biasKey() != null && !t.sliced() && m.type().changesBias(m.module())) {
                         patches.computeIfAbsent(t.biasKey(), k -> new ArrayList<>())
                                 .add(new Patch(file, m, t, s.strength(), true));
                     }
@@ -98,9 +99,10 @@ public final class LoraBaker {
                 }
                 planned.add(info.withDType(type));
             }
-            int patched = run(request, base, planned, patches);
+            Timings timings = new Timings();
+            int patched = run(request, base, planned, patches, timings);
             return new BakeResult(request.output(), modules, patched, planned.size() - patched, warnings,
-                    System.nanoTime() - t0);
+                    timings.toString(), System.nanoTime() - t0);
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         } finally {
@@ -114,8 +116,8 @@ public final class LoraBaker {
         }
     }
 
-    private int run(BakeRequest request, TensorSource base, List<TensorInfo> planned, Map<String, List<Patch>> patches)
-            throws IOException {
+    private int run(BakeRequest request, TensorSource base, List<TensorInfo> planned, Map<String, List<Patch>> patches,
+                    Timings timings) throws IOException {
         MemoryBudget budget = new MemoryBudget(request.effectiveMemoryBudget());
         AtomicReference<Throwable> failure = new AtomicReference<>();
         ExecutorService pool = Executors.newFixedThreadPool(request.effectiveThreads(), r -> {
@@ -142,9 +144,11 @@ public final class LoraBaker {
                     try {
                         if (failure.get() == null) {
                             if (convert) {
-                                patchKey(base, in, out, p == null ? List.of() : p, sink, request);
+                                patchKey(base, in, out, p == null ? List.of() : p, sink, timings);
                             } else {
+                                long tc = System.nanoTime();
                                 sink.write(out.name(), base.read(out.name()).duplicate());
+                                timings.copy.add(System.nanoTime() - tc);
                             }
                         }
                     } catch (Throwable e) {
@@ -180,9 +184,12 @@ public final class LoraBaker {
     }
 
     private void patchKey(TensorSource base, TensorInfo in, TensorInfo out, List<Patch> patches, TensorSink sink,
-                          BakeRequest request) throws IOException {
+                          Timings timings) throws IOException {
         try (NDManager manager = runtime.newManager()) {
+            long t0 = System.nanoTime();
             NDArray w = TensorArrays.toFloat32(manager, base.read(in.name()), in.dtype(), new Shape(in.shape()));
+            long t1 = System.nanoTime();
+            timings.read.add(t1 - t0);
             for (Patch p : patches) {
                 try (NDManager scope = manager.newSubManager()) {
                     apply(w, p, scope);
@@ -193,9 +200,33 @@ public final class LoraBaker {
                             + p.module().typeId() + ") on '" + in.name() + "': " + e.getMessage(), e);
                 }
             }
-            sink.write(out.name(), TensorArrays.toBytes(w, out.dtype()));
+            long t2 = System.nanoTime();
+            timings.compute.add(t2 - t1);
+            ByteBuffer bytes = TensorArrays.toBytes(w, out.dtype());
+            long t3 = System.nanoTime();
+            timings.convert.add(t3 - t2);
+            sink.write(out.name(), bytes);
+            timings.write.add(System.nanoTime() - t3);
         }
     }
+
+    /** Nanoseconds summed over workers, to see what dominates a bake. */
+    static final class Timings {
+        final java.util.concurrent.atomic.LongAdder read = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder compute = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder convert = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder write = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder copy = new java.util.concurrent.atomic.LongAdder();
+
+        @Override
+        public String toString() {
+            return String.format(java.util.Locale.ROOT, "read+widen %.1f s, delta %.1f s, narrow %.1f s, write %.1f s, "
+                    + "raw copy %.1f s (summed over threads)", read.sum() / 1e9, compute.sum() / 1e9,
+                    convert.sum() / 1e9, write.sum() / 1e9, copy.sum() / 1e9);
+        }
+    }
+
+
 
     /** Adds one module's delta into {@code w} in place. */
     private static void apply(NDArray w, Patch p, NDManager scope) {

@@ -72,11 +72,23 @@ public final class KohyaLoraAdapter implements AdapterType {
 
     @Override
     public NDArray delta(AdapterModule module, Map<String, NDArray> tensors, NDArray baseWeight, NDManager manager) {
+        return delta(module, tensors, baseWeight, 1.0, PARAMETERS.validate(Map.of()), manager);
+    }
+
+    @Override
+    public NDArray delta(AdapterModule module, Map<String, NDArray> tensors, NDArray baseWeight, double strength,
+                         ParameterValues parameters, NDManager manager) {
         NDArray up = tensors.get("lora_up.weight");
         NDArray down = tensors.get("lora_down.weight");
         float s = LowRankDelta.scale(tensors.get("alpha"), tensors.get("scale"), down.getShape().get(0));
-        return LowRankDelta.product(up, down, tensors.get("lora_mid.weight"),
-                baseWeight == null ? null : baseWeight.getShape(), module.prefix()).muli(s);
+        // Scale the small factor, not the out x in product: one pass over the big matrix fewer.
+        return LowRankDelta.product(up.mul((float) (s * strength)), down, tensors.get("lora_mid.weight"),
+                baseWeight == null ? null : baseWeight.getShape(), module.prefix());
+    }
+
+    @Override
+    public boolean changesBias(AdapterModule module) {
+        return module.tensors().containsKey("bias");
     }
 
     @Override

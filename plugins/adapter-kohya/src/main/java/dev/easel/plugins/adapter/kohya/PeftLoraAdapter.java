@@ -91,7 +91,7 @@ public final class PeftLoraAdapter implements AdapterType {
             alpha = r;
         }
         double scale = parameters.getBoolean("use_rslora") ? alpha / Math.sqrt(r) : alpha / r;
-        return LowRankDelta.product(up, down, null, baseWeight == null ? null : baseWeight.getShape(),
-                module.prefix()).muli((float) (scale * strength));
+        return LowRankDelta.product(up.mul((float) (scale * strength)), down, null,
+                baseWeight == null ? null : baseWeight.getShape(), module.prefix());
     }
 }

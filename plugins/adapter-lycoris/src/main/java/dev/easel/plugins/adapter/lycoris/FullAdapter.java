@@ -36,6 +36,11 @@ public final class FullAdapter implements AdapterType {
     }
 
     @Override
+    public boolean changesBias(AdapterModule module) {
+        return module.tensors().containsKey("diff_b");
+    }
+
+    @Override
     public NDArray biasDelta(AdapterModule module, Map<String, NDArray> tensors, NDArray baseBias, double strength,
                              ParameterValues parameters, NDManager manager) {
         NDArray b = tensors.get("diff_b");

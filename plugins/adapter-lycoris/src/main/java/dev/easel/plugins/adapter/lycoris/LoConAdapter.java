@@ -41,15 +41,26 @@ public final class LoConAdapter implements AdapterType {
 
     @Override
     public NDArray delta(AdapterModule module, Map<String, NDArray> tensors, NDArray baseWeight, NDManager manager) {
-        return WeightMath.fit(rebuild(tensors), baseWeight, module.prefix());
+        return WeightMath.fit(rebuild(tensors, 1f), baseWeight, module.prefix());
+    }
+
+    @Override
+    public NDArray delta(AdapterModule module, Map<String, NDArray> tensors, NDArray baseWeight, double strength,
+                         dev.easel.api.ParameterValues parameters, NDManager manager) {
+        return WeightMath.fit(rebuild(tensors, (float) strength), baseWeight, module.prefix());
     }
 
     /** The scaled delta in its natural shape (also what DoRA decomposes). */
     static NDArray rebuild(Map<String, NDArray> t) {
-        NDArray up = t.get("lora_up.weight");
+        return rebuild(t, 1f);
+    }
+
+    /** The delta times {@code strength}, the scale applied to the small up factor rather than the product. */
+    static NDArray rebuild(Map<String, NDArray> t, float strength) {
         NDArray down = t.get("lora_down.weight");
         NDArray mid = t.get("lora_mid.weight");
-        float s = WeightMath.scale(t.get("alpha"), down.getShape().get(0));
+        float s = WeightMath.scale(t.get("alpha"), down.getShape().get(0)) * strength;
+        NDArray up = t.get("lora_up.weight").mul(s);
         NDArray d;
         if (mid != null) {
             d = WeightMath.tucker(mid, up, down, true);
@@ -60,6 +71,6 @@ public final class LoConAdapter implements AdapterType {
                 d = d.reshape(up.getShape().get(0), ds.get(1), ds.get(2), ds.get(3));
             }
         }
-        return d.muli(s);
+        return d;
     }
 }

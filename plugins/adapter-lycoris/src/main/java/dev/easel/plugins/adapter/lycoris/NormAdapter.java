@@ -42,6 +42,11 @@ public final class NormAdapter implements AdapterType {
     }
 
     @Override
+    public boolean changesBias(AdapterModule module) {
+        return module.tensors().containsKey("b_norm");
+    }
+
+    @Override
     public NDArray biasDelta(AdapterModule module, Map<String, NDArray> tensors, NDArray baseBias, double strength,
                              ParameterValues parameters, NDManager manager) {
         NDArray b = tensors.get("b_norm");

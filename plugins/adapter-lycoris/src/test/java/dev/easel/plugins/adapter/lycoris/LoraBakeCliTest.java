@@ -115,13 +115,19 @@ class LoraBakeCliTest {
         // The same Q module again: deltas of several files add up.
         loha.put(Q + ".lora_down.weight", lora.get(Q + ".lora_down.weight"));
         loha.put(Q + ".lora_up.weight", lora.get(Q + ".lora_up.weight"));
+        // A LyCORIS full module with a bias delta: the only kind of module that rewrites a bias.
+        String out0 = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_out_0";
+        float[] diff = TinyModels.random(random, 64, 0.1);
+        float[] diffB = TinyModels.random(random, 8, 0.1);
+        loha.put(out0 + ".diff", T.of(diff, 8, 8));
+        loha.put(out0 + ".diff_b", T.of(diffB, 8));
         Path lycoris = dir.resolve("loha.safetensors");
         TinyModels.write(lycoris, loha, DType.F32, Map.of("ss_network_module", "lycoris.kohya"));
 
         Path out = dir.resolve("baked.safetensors");
         assertEquals(0, easel("lora", "bake", "--base", base.toString(), "--lora", kohya + ":0.7", "--lora",
                 lycoris.toString(), "--out", out.toString()), stderr);
-        assertTrue(stdout.contains("6 modules baked into 6 keys"), stdout);
+        assertTrue(stdout.contains("7 modules baked into 7 keys"), stdout);
 
         try (SafetensorsReader r = SafetensorsReader.open(out); SafetensorsReader in = SafetensorsReader.open(base)) {
             assertEquals(in.tensors().size(), r.tensors().size());
@@ -146,7 +152,12 @@ class LoraBakeCliTest {
                 hada[i] = a[i] * b[i] * 0.5f;
             }
             assertClose(plus(weights.get(ffKey), hada, 1f), TinyModels.read(r, ffKey), "ff.net.2");
-            // Untouched keys are byte-identical, integer keys included.
+            String outKey = TinyModels.UNET + "input_blocks.1.1.transformer_blocks.0.attn1.to_out.0.";
+            assertClose(plus(weights.get(outKey + "weight"), diff, 1f), TinyModels.read(r, outKey + "weight"), "diff");
+            assertClose(plus(weights.get(outKey + "bias"), diffB, 1f), TinyModels.read(r, outKey + "bias"), "diff_b");
+            // Untouched keys are byte-identical, integer keys and the biases of LoRA modules included.
+            assertEquals(in.read(TinyModels.UNET + "input_blocks.1.0.in_layers.2.bias"),
+                    r.read(TinyModels.UNET + "input_blocks.1.0.in_layers.2.bias"));
             for (String k : new String[] {TinyModels.POSITION_IDS, TinyModels.UNET + "input_blocks.3.0.op.weight",
                 "first_stage_model.decoder.conv_out.weight"}) {
                 assertEquals(in.read(k), r.read(k), k);
