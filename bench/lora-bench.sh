@@ -3,6 +3,7 @@
 #
 #   bench/lora-bench.sh            bake + resize; files under $WORK (default /tmp/easel-lora-bench, ~4.5 GB)
 #   RUNS=5 bench/lora-bench.sh     more repetitions (the minimum is reported)
+#   SKIP_RESIZE=1 bench/lora-bench.sh   bake only (the full-SVD side of the resize takes minutes)
 #
 # 1. Bake: a rank-32 LoRA on every attention, feed-forward and resnet conv layer (plus CLIP attention/MLP) of a
 #    full-size SD1.5 fp16 checkpoint, against the same process streaming the checkpoint through Easel's reader and
@@ -60,7 +61,7 @@ for i in $(seq "$RUNS"); do
   rm -f "$WORK/out.safetensors"; sync
   read -r t m < <(measure "$EASEL" lora bake -v --base "$WORK/sd15.safetensors" --lora "$WORK/r32-all.safetensors" \
       --out "$WORK/out.safetensors"); BAKE+=("$t"); MEMB+=("$m")
-  sed 's/^/  bake: /' "$WORK/last.out"
+  grep -v ' INFO ' "$WORK/last.out" | sed 's/^/  bake: /' 
 done
 rm -f "$WORK/out.safetensors"
 c=$(printf '%s\n' "${COPY[@]}" | min); b=$(printf '%s\n' "${BAKE[@]}" | min); p=$(printf '%s\n' "${CP[@]}" | min)
@@ -69,6 +70,7 @@ echo "easel stream (raw copy):  ${c} s wall, peak RssAnon $(printf '%s\n' "${MEM
 echo "easel bake rank 32:       ${b} s wall, peak RssAnon $(printf '%s\n' "${MEMB[@]}" | sort -n | tail -1) MiB"
 echo "bake / stream:            $(echo "scale=2; $b / $c" | bc)x"
 
+[[ "${SKIP_RESIZE:-0}" == 1 ]] && exit 0
 echo "== resize 128 -> 32: $(python3 -c "import json,struct;f=open('$WORK/r128-attn.safetensors','rb');n=struct.unpack('<Q',f.read(8))[0];h=json.loads(f.read(n));print(sum(k.endswith('.alpha') for k in h))") modules"
 "$EASEL" lora resize "$WORK/r128-attn.safetensors" --rank 32 --out "$WORK/r32-factor.safetensors" | tee "$WORK/factor.out"
 "$EASEL" lora resize "$WORK/r128-attn.safetensors" --rank 32 --full-svd --out "$WORK/r32-full.safetensors" | tee "$WORK/full.out"

@@ -125,10 +125,29 @@ public final class LoraBaker {
             t.setDaemon(true);
             return t;
         });
+        // Untouched keys are I/O, touched ones CPU: a thread of their own lets the copies stream on while every
+        // compute thread is busy with a delta.
+        ExecutorService copier = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "easel-bake-copy");
+            t.setDaemon(true);
+            return t;
+        });
         int patched = 0;
         try (TensorSink sink = io.create(request.output(), new WritePlan(planned, base.metadata()))) {
             List<Future<?>> futures = new ArrayList<>();
-            for (TensorInfo out : planned) {
+            // Copies first: they hold no working memory (mapped input to output), so they are all queued at once
+            // and never wait behind a large delta's memory reservation.
+            List<TensorInfo> order = new ArrayList<>();
+            for (boolean copies : new boolean[] {true, false}) {
+                for (TensorInfo out : planned) {
+                    TensorInfo in = base.info(out.name()).orElseThrow();
+                    boolean convert = patches.containsKey(out.name()) || in.dtype() != out.dtype();
+                    if (convert != copies) {
+                        order.add(out);
+                    }
+                }
+            }
+            for (TensorInfo out : order) {
                 if (failure.get() != null) {
                     break;
                 }
@@ -138,9 +157,8 @@ public final class LoraBaker {
                 if (p != null) {
                     patched++;
                 }
-                long estimate = convert ? in.elementCount() * 12 + 4096 : 1024;
-                int permits = budget.acquire(estimate);
-                futures.add(pool.submit(() -> {
+                int permits = convert ? budget.acquire(in.elementCount() * 12 + 4096) : 0;
+                futures.add((convert ? pool : copier).submit(() -> {
                     try {
                         if (failure.get() == null) {
                             if (convert) {
@@ -154,7 +172,9 @@ public final class LoraBaker {
                     } catch (Throwable e) {
                         failure.compareAndSet(null, e);
                     } finally {
-                        budget.release(permits);
+                        if (permits > 0) {
+                            budget.release(permits);
+                        }
                     }
                 }));
             }
@@ -179,6 +199,7 @@ public final class LoraBaker {
             throw new AdapterException(e.getCause().getMessage(), e.getCause());
         } finally {
             pool.shutdownNow();
+            copier.shutdownNow();
         }
         return patched;
     }

@@ -192,6 +192,14 @@ class LoraBakeCliTest {
         assertEquals(0, easel("lora", "inspect", kohya.toString()), stderr);
         assertTrue(stdout.contains("lora/kohya (4)"), stdout);
         assertTrue(stdout.contains("ss_network_dim"), stdout);
+
+        // The same keys written by LyCORIS are LyCORIS LoCon; --type overrides the file's word.
+        Path lyco = dir.resolve("lyco.safetensors");
+        TinyModels.write(lyco, kohyaLora(), DType.F16, Map.of("ss_network_module", "lycoris.kohya"));
+        assertEquals(0, easel("lora", "inspect", lyco.toString()), stderr);
+        assertTrue(stdout.contains("lycoris/locon (4)"), stdout);
+        assertEquals(0, easel("lora", "inspect", lyco.toString(), "--type", "lora/kohya"), stderr);
+        assertTrue(stdout.contains("lora/kohya (4)"), stdout);
     }
 
     @Test
