@@ -81,7 +81,8 @@ public final class LoraResizeCommand implements Runnable {
                     LoraCommand.types(easel)).resize(new LoraResizer.Request(file, rank, convRank, method, param, out,
                     dtype == null ? null : DType.parse(dtype), fullSvd));
             PrintWriter stdout = spec.commandLine().getOut();
-            stdout.printf(Locale.ROOT, "wrote %s: %d modules, ranks %s, min Frobenius kept %.4f, SVD %.3f s, %.1f s%n",
+            stdout.printf(Locale.ROOT, "wrote %s: %d modules, ranks %s, min Frobenius kept %.4f, "
+                    + "SVD %.3f s (summed over threads), %.1f s%n",
                     r.output(), r.modules(), r.ranks(), r.minRetained(), r.svdNanos() / 1e9, r.wallNanos() / 1e9);
             stdout.flush();
         }

@@ -72,36 +72,34 @@ public final class LoraResizer {
             }
             requireAllRecognised(file);
             boolean sdxl = AdapterNames.looksSdxl(file.modules().keySet(), file.metadata());
+            DType dtype = request.dtype() != null ? request.dtype() : saveType(file);
+            List<LoadedModule> modules = new ArrayList<>(file.modules().values());
+            Resized[] results = new Resized[modules.size()];
+            java.util.concurrent.ForkJoinPool pool = new java.util.concurrent.ForkJoinPool(
+                    Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 4)));
+            try {
+                pool.submit(() -> java.util.stream.IntStream.range(0, modules.size()).parallel()
+                        .forEach(i -> results[i] = resize(file, modules.get(i), request, sdxl))).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AdapterException("resize interrupted");
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw new AdapterException(e.getCause().getMessage(), e.getCause());
+            } finally {
+                pool.shutdownNow();
+            }
             List<LoraOutput> outputs = new ArrayList<>();
             Map<Integer, Integer> ranks = new java.util.TreeMap<>();
             double minRetained = 1;
             long svdNanos = 0;
-            DType dtype = request.dtype() != null ? request.dtype() : saveType(file);
-            for (LoadedModule m : file.modules().values()) {
-                ModuleDelta d;
-                try (NDManager scope = manager.newSubManager()) {
-                    d = ModuleDelta.of(file, m, scope);
-                }
-                int cap = d.kernel() != null && d.kernel()[0] * d.kernel()[1] > 1 && request.convRank() != null
-                        ? request.convRank() : request.rank();
-                long ts = System.nanoTime();
-                LowRank.Svd svd;
-                double scale;
-                if (d.full() != null) {
-                    svd = LowRank.full(d.full());
-                    scale = 1;
-                } else {
-                    svd = request.fullSvd() ? LowRank.full(product(d)) : LowRank.ofProduct(d.up(), d.down());
-                    scale = d.scale();
-                }
-                svdNanos += System.nanoTime() - ts;
-                int k = Math.min(LowRank.rank(svd.s(), request.dynamicMethod(), request.dynamicParam(), cap),
-                        svd.s().length);
-                LowRank.Factors f = LowRank.truncate(svd, k);
-                minRetained = Math.min(minRetained, LowRank.retained(svd.s(), k));
-                ranks.merge(k, 1, Integer::sum);
-                outputs.add(new LoraOutput(AdapterNames.toKohya(m.name(), sdxl), f.up(), f.down(), scale * k, d.in(),
-                        d.kernel()));
+            for (Resized r : results) {
+                outputs.add(r.output());
+                ranks.merge(r.output().rank(), 1, Integer::sum);
+                minRetained = Math.min(minRetained, r.retained());
+                svdNanos += r.svdNanos();
             }
             Map<String, String> md = new LinkedHashMap<>(file.metadata());
             md.remove("sshs_legacy_hash");
@@ -123,6 +121,34 @@ public final class LoraResizer {
         } catch (IOException e) {
             throw new UncheckedIOException(request.input() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** One resized module, with what the summary reports. */
+    private record Resized(LoraOutput output, double retained, long svdNanos) {
+    }
+
+    private Resized resize(AdapterFile file, LoadedModule m, Request request, boolean sdxl) {
+        ModuleDelta d;
+        try (NDManager scope = runtime.newManager()) {
+            d = ModuleDelta.of(file, m, scope);
+        }
+        int cap = d.kernel() != null && d.kernel()[0] * d.kernel()[1] > 1 && request.convRank() != null
+                ? request.convRank() : request.rank();
+        long ts = System.nanoTime();
+        LowRank.Svd svd;
+        double scale;
+        if (d.full() != null) {
+            svd = LowRank.full(d.full());
+            scale = 1;
+        } else {
+            svd = request.fullSvd() ? LowRank.full(product(d)) : LowRank.ofProduct(d.up(), d.down());
+            scale = d.scale();
+        }
+        long svdNanos = System.nanoTime() - ts;
+        int k = Math.min(LowRank.rank(svd.s(), request.dynamicMethod(), request.dynamicParam(), cap), svd.s().length);
+        LowRank.Factors f = LowRank.truncate(svd, k);
+        return new Resized(new LoraOutput(AdapterNames.toKohya(m.name(), sdxl), f.up(), f.down(), scale * k, d.in(),
+                d.kernel()), LowRank.retained(svd.s(), k), svdNanos);
     }
 
     private static org.ejml.data.DMatrixRMaj product(ModuleDelta d) {

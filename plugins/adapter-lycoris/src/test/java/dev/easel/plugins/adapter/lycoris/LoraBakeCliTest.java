@@ -167,6 +167,36 @@ class LoraBakeCliTest {
     }
 
     @Test
+    void openClipQkvModulesPatchTheirThirdOfInProj() throws IOException {
+        String inProj = "cond_stage_model.model.transformer.resblocks.0.attn.in_proj_weight";
+        Map<String, T> sd2 = new LinkedHashMap<>();
+        float[] w = TinyModels.random(random, 24 * 8, 0.5);
+        sd2.put(inProj, T.of(w, 24, 8));
+        sd2.put("cond_stage_model.model.transformer.resblocks.0.attn.in_proj_bias", T.of(new float[24], 24));
+        Path model = dir.resolve("sd2.safetensors");
+        TinyModels.write(model, sd2, DType.F32, Map.of());
+        String k = "lora_te_text_model_encoder_layers_0_self_attn_k_proj";
+        Map<String, T> lora = new LinkedHashMap<>();
+        float[] down = TinyModels.random(random, 8, 0.5);
+        float[] up = TinyModels.random(random, 8, 0.5);
+        lora.put(k + ".lora_down.weight", T.of(down, 1, 8));
+        lora.put(k + ".lora_up.weight", T.of(up, 8, 1));
+        Path file = dir.resolve("te.safetensors");
+        TinyModels.write(file, lora, DType.F32, Map.of());
+        Path out = dir.resolve("sd2-baked.safetensors");
+        assertEquals(0, easel("lora", "bake", "--base", model.toString(), "--lora", file.toString(), "--out",
+                out.toString()), stderr);
+        float[] d = TinyModels.matmul(up, down, 8, 1, 8);
+        float[] expected = w.clone();
+        for (int i = 0; i < 64; i++) {
+            expected[64 + i] += d[i];
+        }
+        try (SafetensorsReader r = SafetensorsReader.open(out)) {
+            assertClose(expected, TinyModels.read(r, inProj), "in_proj_weight");
+        }
+    }
+
+    @Test
     void inspectReportsTypesRanksAlphasAndTargets() throws IOException {
         Path kohya = dir.resolve("kohya.safetensors");
         TinyModels.write(kohya, kohyaLora(), DType.F16, Map.of("ss_network_module", "networks.lora",
