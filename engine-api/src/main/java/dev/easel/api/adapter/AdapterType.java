@@ -65,6 +65,20 @@ public interface AdapterType extends EaselPlugin {
     }
 
     /**
+     * For types whose delta is a product of two factors, those factors in float32: {@code [up, down]} with
+     * {@code up} of shape {@code out×r} carrying the scale and the strength, and {@code down} of shape
+     * {@code r×(in·kh·kw)}, so that {@code delta = (up·down)} reshaped to the weight. Lets the engine apply the
+     * delta in row blocks fused with its type conversions instead of materialising the whole matrix. {@code null}
+     * (the default) when the delta is not such a product.
+     *
+     * @since 0.10.0
+     */
+    default NDArray[] lowRankFactors(AdapterModule module, Map<String, NDArray> tensors, double strength,
+                                     ParameterValues parameters, NDManager manager) {
+        return null;
+    }
+
+    /**
      * Whether {@link #biasDelta} can return a delta for this module, so that the engine reads and rewrites a bias
      * only when something changes it. Types that override {@code biasDelta} override this too.
      *

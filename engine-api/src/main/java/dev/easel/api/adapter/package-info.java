@@ -7,7 +7,8 @@
  * {@link dev.easel.api.adapter.AdapterType#delta(AdapterModule, java.util.Map, ai.djl.ndarray.NDArray, double,
  * dev.easel.api.ParameterValues, ai.djl.ndarray.NDManager) delta} and
  * {@link dev.easel.api.adapter.AdapterType#biasDelta biasDelta} with
- * {@link dev.easel.api.adapter.AdapterType#changesBias changesBias}.
+ * {@link dev.easel.api.adapter.AdapterType#changesBias changesBias}, and
+ * {@link dev.easel.api.adapter.AdapterType#lowRankFactors lowRankFactors}.
  */
 @Export
 @Version("0.10.0")

@@ -207,6 +207,13 @@ public final class LoraBaker {
     private void patchKey(TensorSource base, TensorInfo in, TensorInfo out, List<Patch> patches, TensorSink sink,
                           Timings timings) throws IOException {
         try (NDManager manager = runtime.newManager()) {
+            long tf = System.nanoTime();
+            List<NDArray[]> factors = factors(in, patches, manager);
+            if (factors != null) {
+                timings.compute.add(System.nanoTime() - tf);
+                fused(base, in, out, factors, sink, manager, timings);
+                return;
+            }
             long t0 = System.nanoTime();
             NDArray w = TensorArrays.toFloat32(manager, base.read(in.name()), in.dtype(), new Shape(in.shape()));
             long t1 = System.nanoTime();
@@ -229,6 +236,93 @@ public final class LoraBaker {
             sink.write(out.name(), bytes);
             timings.write.add(System.nanoTime() - t3);
         }
+    }
+
+    /** Elements per row block of the fused path: a float32 block stays in the core's cache. */
+    static final int BLOCK_ELEMENTS = 1 << 18;
+
+    private static final ThreadLocal<ByteBuffer[]> SCRATCH = ThreadLocal.withInitial(() -> new ByteBuffer[1]);
+
+    /**
+     * The low-rank factors of every patch of a key, or {@code null} when some patch is not a plain product (or covers
+     * a slice or a bias), in which case the key takes the general path.
+     */
+    private static List<NDArray[]> factors(TensorInfo in, List<Patch> patches, NDManager manager) {
+        if (in.rank() < 2 || patches.isEmpty()) {
+            return null;
+        }
+        long rows = in.dim(0);
+        long cols = in.elementCount() / rows;
+        List<NDArray[]> out = new ArrayList<>();
+        for (Patch p : patches) {
+            if (p.bias() || p.target().sliced()) {
+                return null;
+            }
+            LoadedModule m = p.module();
+            NDArray[] f;
+            try {
+                f = m.type().lowRankFactors(m.module(), p.file().read(m, manager), p.strength(), m.parameters(),
+                        manager);
+            } catch (AdapterException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new AdapterException(p.file().location() + ": module '" + m.name() + "' (" + m.typeId()
+                        + ") on '" + in.name() + "': " + e.getMessage(), e);
+            }
+            if (f == null) {
+                return null;
+            }
+            if (f[0].getShape().get(0) != rows || f[1].getShape().get(1) != cols) {
+                throw new AdapterException(p.file().location() + ": module '" + m.name() + "' gives a delta of "
+                        + f[0].getShape().get(0) + "x" + f[1].getShape().get(1) + " for '" + in.name() + "' of shape "
+                        + java.util.Arrays.toString(in.shape()));
+            }
+            out.add(f);
+        }
+        return out;
+    }
+
+    /**
+     * {@code W + Σ up·down} in row blocks: each block is widened, gets its rows of every product, and is narrowed
+     * into the output buffer while it is still in cache, so the full float32 weight and delta never exist.
+     */
+    private static void fused(TensorSource base, TensorInfo in, TensorInfo out, List<NDArray[]> factors,
+                              TensorSink sink, NDManager manager, Timings timings) throws IOException {
+        long t0 = System.nanoTime();
+        long rows = in.dim(0);
+        long cols = in.elementCount() / rows;
+        long block = Math.max(1, BLOCK_ELEMENTS / cols);
+        int inSize = in.dtype().byteSize();
+        ByteBuffer src = base.read(in.name());
+        int outBytes = Math.toIntExact(out.byteSize());
+        ByteBuffer[] holder = SCRATCH.get();
+        if (holder[0] == null || holder[0].capacity() < outBytes) {
+            holder[0] = ByteBuffer.allocateDirect(Math.max(outBytes, 1 << 20)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        }
+        ByteBuffer dst = holder[0];
+        dst.clear();
+        long compute = 0;
+        for (long a = 0; a < rows; a += block) {
+            long b = Math.min(rows, a + block);
+            try (NDManager scope = manager.newSubManager()) {
+                ByteBuffer part = src.duplicate();
+                part.position(Math.toIntExact(a * cols * inSize)).limit(Math.toIntExact(b * cols * inSize));
+                long tc = System.nanoTime();
+                NDArray w = TensorArrays.toFloat32(scope, part, in.dtype(), new Shape(b - a, cols));
+                ai.djl.ndarray.index.NDIndex range = new ai.djl.ndarray.index.NDIndex(a + ":" + b);
+                for (NDArray[] f : factors) {
+                    w.addi(f[0].get(range).matMul(f[1]));
+                }
+                compute += System.nanoTime() - tc;
+                dst.put(TensorArrays.toBytes(w, out.dtype()));
+            }
+        }
+        dst.flip();
+        long t1 = System.nanoTime();
+        timings.compute.add(compute);
+        timings.convert.add(t1 - t0 - compute);
+        sink.write(out.name(), dst);
+        timings.write.add(System.nanoTime() - t1);
     }
 
     /** Nanoseconds summed over workers, to see what dominates a bake. */

@@ -87,6 +87,17 @@ public final class KohyaLoraAdapter implements AdapterType {
     }
 
     @Override
+    public NDArray[] lowRankFactors(AdapterModule module, Map<String, NDArray> tensors, double strength,
+                                    ParameterValues parameters, NDManager manager) {
+        if (tensors.containsKey("lora_mid.weight")) {
+            return null;
+        }
+        return LowRankDelta.factors(tensors.get("lora_up.weight"), tensors.get("lora_down.weight"),
+                LowRankDelta.scale(tensors.get("alpha"), tensors.get("scale"),
+                        tensors.get("lora_down.weight").getShape().get(0)) * strength, module.prefix());
+    }
+
+    @Override
     public boolean changesBias(AdapterModule module) {
         return module.tensors().containsKey("bias");
     }

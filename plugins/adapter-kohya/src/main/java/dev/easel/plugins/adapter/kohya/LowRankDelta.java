@@ -58,6 +58,19 @@ final class LowRankDelta {
         return result.reshape(shape);
     }
 
+    /** {@code [scale·up (out×r), down (r×in·kh·kw)]}, checked to agree on the rank. */
+    static NDArray[] factors(NDArray up, NDArray down, double scale, String module) {
+        long out = up.getShape().get(0);
+        long rank = up.getShape().size() / out;
+        long downRank = down.getShape().get(0);
+        if (downRank != rank) {
+            throw new IllegalArgumentException(module + ": lora_up " + up.getShape() + " and lora_down "
+                    + down.getShape() + " disagree on the rank");
+        }
+        return new NDArray[] {up.reshape(out, rank).mul((float) scale),
+            down.reshape(downRank, down.getShape().size() / downRank)};
+    }
+
     /** alpha / rank, 1 when the file stores no alpha (every tool's convention); an explicit {@code scale} wins. */
     static float scale(NDArray alpha, NDArray scale, long rank) {
         if (scale != null) {

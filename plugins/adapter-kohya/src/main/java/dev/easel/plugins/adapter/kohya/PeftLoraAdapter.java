@@ -80,17 +80,29 @@ public final class PeftLoraAdapter implements AdapterType {
     }
 
     @Override
-    public NDArray delta(AdapterModule module, Map<String, NDArray> tensors, NDArray baseWeight, double strength,
-                         ParameterValues parameters, NDManager manager) {
+    public NDArray[] lowRankFactors(AdapterModule module, Map<String, NDArray> tensors, double strength,
+                                    ParameterValues parameters, NDManager manager) {
         String[] pair = pair(tensors.keySet());
-        NDArray down = tensors.get(pair[0]);
-        NDArray up = tensors.get(pair[1]);
+        return LowRankDelta.factors(tensors.get(pair[1]), tensors.get(pair[0]),
+                scale(tensors.get(pair[0]), parameters) * strength, module.prefix());
+    }
+
+    private static double scale(NDArray down, ParameterValues parameters) {
         long r = down.getShape().get(0);
         double alpha = parameters.getDouble("lora_alpha");
         if (alpha == 0.0) {
             alpha = r;
         }
-        double scale = parameters.getBoolean("use_rslora") ? alpha / Math.sqrt(r) : alpha / r;
+        return parameters.getBoolean("use_rslora") ? alpha / Math.sqrt(r) : alpha / r;
+    }
+
+    @Override
+    public NDArray delta(AdapterModule module, Map<String, NDArray> tensors, NDArray baseWeight, double strength,
+                         ParameterValues parameters, NDManager manager) {
+        String[] pair = pair(tensors.keySet());
+        NDArray down = tensors.get(pair[0]);
+        NDArray up = tensors.get(pair[1]);
+        double scale = scale(down, parameters);
         return LowRankDelta.product(up.mul((float) (scale * strength)), down, null,
                 baseWeight == null ? null : baseWeight.getShape(), module.prefix());
     }

@@ -77,6 +77,8 @@ class KohyaLoraVectorsTest {
         AdapterModule module = kohya.recognize("lora_unet_x", infos(t)).orElseThrow();
         NDArray at08 = kohya.delta(module, t, m.zeros(new Shape(4, 3)), 0.8, kohya.parameters().validate(Map.of()), m);
         assertArrayEquals(d.mul(0.8f).toFloatArray(), at08.toFloatArray(), 1e-6f);
+        NDArray[] f = kohya.lowRankFactors(module, t, 0.8, kohya.parameters().validate(Map.of()), m);
+        assertArrayEquals(at08.toFloatArray(), f[0].matMul(f[1]).toFloatArray(), 1e-6f);
         assertEquals("linear", module.variant());
         assertEquals(2, module.rank());
     }
@@ -124,6 +126,8 @@ class KohyaLoraVectorsTest {
         t.put("lora_down.weight", a(new float[] {2}, 1, 1, 1, 1));
         t.put("alpha", m.create(0.5f));
         NDArray d = kohyaDelta(t, m.zeros(new Shape(1, 1, 3, 3)));
+        assertEquals(null, kohya.lowRankFactors(kohya.recognize("x", infos(t)).orElseThrow(), t, 1.0,
+                kohya.parameters().validate(Map.of()), m), "a Tucker delta is not a product of two factors");
         float[] expected = new float[9];
         java.util.Arrays.fill(expected, 6 * 0.5f);
         assertArrayEquals(expected, d.toFloatArray(), 1e-6f);

@@ -50,6 +50,24 @@ public final class LoConAdapter implements AdapterType {
         return WeightMath.fit(rebuild(tensors, (float) strength), baseWeight, module.prefix());
     }
 
+    @Override
+    public NDArray[] lowRankFactors(AdapterModule module, Map<String, NDArray> tensors, double strength,
+                                    dev.easel.api.ParameterValues parameters, NDManager manager) {
+        if (tensors.containsKey("lora_mid.weight")) {
+            return null;
+        }
+        NDArray up = tensors.get("lora_up.weight");
+        NDArray down = tensors.get("lora_down.weight");
+        long out = up.getShape().get(0);
+        long rank = down.getShape().get(0);
+        if (up.getShape().size() != out * rank) {
+            throw new IllegalArgumentException(module.prefix() + ": lora_up " + up.getShape() + " and lora_down "
+                    + down.getShape() + " disagree on the rank");
+        }
+        float s = WeightMath.scale(tensors.get("alpha"), rank) * (float) strength;
+        return new NDArray[] {up.reshape(out, rank).mul(s), down.reshape(rank, down.getShape().size() / rank)};
+    }
+
     /** The scaled delta in its natural shape (also what DoRA decomposes). */
     static NDArray rebuild(Map<String, NDArray> t) {
         return rebuild(t, 1f);
