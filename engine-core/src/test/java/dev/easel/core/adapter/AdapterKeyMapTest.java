@@ -235,6 +235,30 @@ class AdapterKeyMapTest {
     }
 
     @Test
+    void kohyaAndPeftNamesConvertBothWays() {
+        // Reference vector 3, PEFT side.
+        assertEquals("unet.down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k",
+                AdapterNames.toPeft("lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn2_to_k"));
+        // kohya's SDXL names are ldm-spelled; PEFT's are diffusers paths.
+        assertEquals("unet.down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q",
+                AdapterNames.toPeft("lora_unet_input_blocks_4_1_transformer_blocks_0_attn1_to_q"));
+        assertEquals("lora_unet_input_blocks_4_1_transformer_blocks_0_attn1_to_q",
+                AdapterNames.toKohya("unet.down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q", true));
+        assertEquals("lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn1_to_q",
+                AdapterNames.toKohya("unet.down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q", false));
+        assertEquals("lora_te2_text_model_encoder_layers_3_mlp_fc1",
+                AdapterNames.toKohya("text_encoder_2.text_model.encoder.layers.3.mlp.fc1", true));
+        assertEquals("lora_te1_text_model_encoder_layers_3_mlp_fc1",
+                AdapterNames.toKohya("text_encoder.text_model.encoder.layers.3.mlp.fc1", true));
+        assertEquals("text_encoder.text_model.encoder.layers.0.self_attn.q_proj",
+                AdapterNames.toPeft("lora_te1_text_model_encoder_layers_0_self_attn_q_proj"));
+        assertEquals("unet.mid_block.resnets.1.time_emb_proj",
+                AdapterNames.toPeft("lora_unet_mid_block_resnets_1_time_emb_proj"));
+        assertEquals("lora_unet_down_blocks_0_attentions_0_proj_in",
+                AdapterNames.toKohya("lycoris_down_blocks_0_attentions_0_proj_in", false));
+    }
+
+    @Test
     void kohyaNamesUnflatten() {
         assertEquals("down_blocks.0.attentions.1.transformer_blocks.0.attn1.to_out.0",
                 KohyaNames.unflatten("down_blocks_0_attentions_1_transformer_blocks_0_attn1_to_out_0"));
