@@ -26,7 +26,8 @@ public final class BoftAdapter implements AdapterType {
             "LyCORIS BOFT: butterfly products of Cayley block rotations, constraint alpha*out, rescale");
     private static final ParameterSchema PARAMETERS = ParameterSchema.of(
             ParameterSpec.choice("strength_mode", "lycoris", List.of("lycoris", "a1111"),
-                    "lycoris: blend each stage m*R+(1-m)*I; a1111: m times the full-strength delta"));
+                    "lycoris: blend each stage m*R+(1-m)*I; a1111: m times the full-strength delta"),
+            DiagOftAdapter.CONSTRAINT);
 
     @Override
     public PluginDescriptor descriptor() {
@@ -70,8 +71,7 @@ public final class BoftAdapter implements AdapterType {
             throw new IllegalArgumentException(module.prefix() + ": " + blockNum + " blocks of " + b
                     + " do not cover the " + out + " output rows of " + ws);
         }
-        NDArray alpha = tensors.get("alpha");
-        double constraint = alpha == null ? 0 : WeightMath.scalar(alpha) * out;
+        double constraint = DiagOftAdapter.constraint(tensors.get("alpha"), out, parameters);
         NDArray r = WeightMath.cayley(blocks, constraint, false, manager);
         NDArray x = w.reshape(out, f);
         long half = b / 2;

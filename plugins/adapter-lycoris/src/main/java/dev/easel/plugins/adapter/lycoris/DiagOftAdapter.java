@@ -2,11 +2,14 @@ package dev.easel.plugins.adapter.lycoris;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.easel.api.ParameterSchema;
+import dev.easel.api.ParameterSpec;
 import dev.easel.api.ParameterValues;
 import dev.easel.api.PluginDescriptor;
 import dev.easel.api.adapter.AdapterModule;
 import dev.easel.api.adapter.AdapterType;
 import dev.easel.api.tensor.TensorInfo;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -16,15 +19,35 @@ import java.util.Set;
  * ({@code blocks×bs×bs}), {@code W'_k = R_mᵀ·W_k} per block of output rows with {@code R_m = m·(R − I) + I},
  * then the optional {@code rescale}. {@code alpha} is the constraint: when positive, Q is scaled down to Frobenius
  * norm {@code alpha·out}. The legacy {@code oft_diag} key (late-2023 LyCORIS) is used directly as R, as A1111 does.
- * kohya's {@code oft_unet_} files are {@code kohya/oft}.
+ * kohya's {@code oft_unet_} files are {@code kohya/oft}. {@code constraint=comfyui} bounds ‖Q‖ by alpha itself, as
+ * ComfyUI's loader does, to reproduce its results.
  */
 public final class DiagOftAdapter implements AdapterType {
     private static final PluginDescriptor DESCRIPTOR = PluginDescriptor.of("lycoris/oft", "1.0.0",
             "LyCORIS Diag-OFT: block rotations R^T W (Cayley), constraint alpha*out when alpha > 0, rescale");
 
+    /** The constraint choice shared by Diag-OFT and BOFT. */
+    static final ParameterSpec CONSTRAINT = ParameterSpec.choice("constraint", "lycoris", List.of("lycoris", "comfyui"),
+            "Bound on the Frobenius norm of Q when alpha > 0: lycoris/A1111 alpha*out, comfyui alpha");
+    private static final ParameterSchema PARAMETERS = ParameterSchema.of(CONSTRAINT);
+
     @Override
     public PluginDescriptor descriptor() {
         return DESCRIPTOR;
+    }
+
+    @Override
+    public ParameterSchema parameters() {
+        return PARAMETERS;
+    }
+
+    /** The bound on ‖Q‖ for a stored alpha: {@code alpha·out} (LyCORIS, A1111) or {@code alpha} (ComfyUI). */
+    static double constraint(NDArray alpha, long out, ParameterValues parameters) {
+        if (alpha == null) {
+            return 0;
+        }
+        double a = WeightMath.scalar(alpha);
+        return parameters.getString("constraint").equals("comfyui") ? a : a * out;
     }
 
     @Override
@@ -58,8 +81,7 @@ public final class DiagOftAdapter implements AdapterType {
             return rotated.subi(w).muli((float) strength);
         }
         NDArray blocks = tensors.get("oft_blocks");
-        NDArray alpha = tensors.get("alpha");
-        double constraint = alpha == null ? 0 : WeightMath.scalar(alpha) * w.getShape().get(0);
+        double constraint = constraint(tensors.get("alpha"), w.getShape().get(0), parameters);
         NDArray r = WeightMath.cayley(blocks, constraint, false, manager);
         NDArray rm = interpolate(r, strength, manager);
         NDArray rotated = rotate(rm, w, module.prefix());

@@ -186,6 +186,23 @@ class LycorisVectorsTest {
     }
 
     @Test
+    void oftConstraintFollowsLycorisOrComfyui() {
+        Map<String, NDArray> t = new LinkedHashMap<>();
+        t.put("oft_blocks", a(new float[] {0, 0.1f, 0, 0}, 1, 2, 2));
+        t.put("alpha", m.create(0.05f));
+        NDArray w = a(new float[] {1, 2, 3, 4}, 2, 2);
+        // ‖Q‖ = 0.1414: under alpha*out = 0.1 (LyCORIS) it is scaled to 0.1, under alpha = 0.05 (ComfyUI) to 0.05.
+        for (String mode : new String[] {"lycoris", "comfyui"}) {
+            double bound = mode.equals("lycoris") ? 0.1 : 0.05;
+            NDArray blocks = a(new float[] {0, (float) (0.1 * bound / (0.1414213 + 1e-8)), 0, 0}, 1, 2, 2);
+            NDArray expected = WeightMath.cayley(blocks, 0, false, m).reshape(2, 2).transpose().matMul(w).sub(w);
+            assertArrayEquals(expected.toFloatArray(),
+                    delta(new DiagOftAdapter(), "lora_unet_x", t, w, 1.0, Map.of("constraint", mode)).toFloatArray(),
+                    1e-5f);
+        }
+    }
+
+    @Test
     void oftStrengthInterpolatesTheRotation() {
         Map<String, NDArray> t = new LinkedHashMap<>();
         t.put("oft_blocks", a(new float[] {0, 0.1f, 0, 0}, 1, 2, 2));
