@@ -79,6 +79,22 @@ public final class LoraWriter {
     }
 
     /**
+     * Writes a trained adapter as kohya does: every module's tensors (keyed by suffix, as
+     * {@code TrainableAdapter.export()} returns them) under {@code <module>.<suffix>}, all cast to {@code dtype},
+     * with {@code metadata} (use {@link KohyaMetadata}) plus {@code sshs_model_hash}; atomic.
+     *
+     * @param modules kohya module name to its tensors by suffix
+     */
+    public static void writeKohya(ModelIo io, java.nio.file.Path target, Map<String, Map<String, NDArray>> modules,
+                                  DType dtype, Map<String, String> metadata, NDManager manager) {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        modules.forEach((module, byKey) -> byKey.forEach((suffix, a) -> tensors.put(module + "." + suffix,
+                new Tensor(a.getShape().getShape(), a.toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
+                        .toFloatArray()))));
+        write(io, target, tensors, dtype, metadata, true, manager);
+    }
+
+    /**
      * Writes the tensors atomically in {@code dtype}; with {@code hash} adds {@code sshs_model_hash}.
      */
     static void write(ModelIo io, java.nio.file.Path target, Map<String, Tensor> tensors, DType dtype,

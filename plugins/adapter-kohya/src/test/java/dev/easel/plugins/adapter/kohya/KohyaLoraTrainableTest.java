@@ -104,6 +104,37 @@ class KohyaLoraTrainableTest {
     }
 
     @Test
+    void exportedAdapterIsWrittenAsKohyaWritesIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        NetworkModule target = new Module(ModuleKind.LINEAR, new long[] {6, 5}, 0);
+        java.nio.file.Path file = dir.resolve("trained.safetensors");
+        dev.easel.core.merge.ModelIo io = new dev.easel.core.merge.ModelIo() {
+            public dev.easel.api.tensor.TensorSource open(java.nio.file.Path p) throws java.io.IOException {
+                return dev.easel.core.format.safetensors.SafetensorsReader.open(p);
+            }
+
+            public dev.easel.api.tensor.TensorSink create(java.nio.file.Path p, dev.easel.api.tensor.WritePlan plan)
+                    throws java.io.IOException {
+                return dev.easel.core.format.safetensors.SafetensorsWriter.create(p, plan);
+            }
+        };
+        try (NDManager m = runtime.newManager()) {
+            TrainableAdapter lora = type.createTrainable(target,
+                    type.parameters().validate(Map.of("network_dim", 2, "network_alpha", 1)), m, 1);
+            String name = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q";
+            dev.easel.core.adapter.LoraWriter.writeKohya(io, file, Map.of(name, lora.export()), DType.F16,
+                    Map.of("ss_network_module", "networks.lora", "ss_network_dim", "2", "ss_network_alpha", "1.0"), m);
+            try (var r = dev.easel.core.format.safetensors.SafetensorsReader.open(file)) {
+                assertEquals(DType.F16, r.info(name + ".alpha").orElseThrow().dtype());
+                assertEquals(0, r.info(name + ".alpha").orElseThrow().rank());
+                assertEquals(2, r.info(name + ".lora_down.weight").orElseThrow().dim(0));
+                assertEquals(64, r.metadata().get("sshs_model_hash").length());
+                assertEquals("2", r.metadata().get("ss_network_dim"));
+            }
+        }
+    }
+
+    @Test
     void linear() {
         check(new Module(ModuleKind.LINEAR, new long[] {6, 5}, 0), new Shape(2, 3, 5));
     }
