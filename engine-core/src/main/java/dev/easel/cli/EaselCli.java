@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             InspectCommand.class,
             ConvertCommand.class,
             InitModelCommand.class, TokenizeCommand.class, SampleCommand.class,
+            LoraCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class EaselCli implements Runnable {

@@ -13,12 +13,12 @@ import java.nio.ByteOrder;
  * (memory-mapped) buffer is wrapped in place ({@code from_blob}) and converted once to float32; results are
  * converted once to the output type and handed to the sink as a view of the native memory.
  */
-final class TensorArrays {
+public final class TensorArrays {
     private TensorArrays() {
     }
 
     /** The DJL type of a file dtype; F8 types have none. */
-    static DataType dataType(DType dtype) {
+    public static DataType dataType(DType dtype) {
         switch (dtype) {
             case F64: return DataType.FLOAT64;
             case F32: return DataType.FLOAT32;
@@ -36,7 +36,7 @@ final class TensorArrays {
     }
 
     /** Whether the engine can convert this type to float32 and back. */
-    static boolean computable(DType dtype) {
+    public static boolean computable(DType dtype) {
         return dtype == DType.F64 || dtype == DType.F32 || dtype == DType.F16 || dtype == DType.BF16;
     }
 
@@ -44,7 +44,7 @@ final class TensorArrays {
      * A float32 array owned by {@code manager} holding {@code bytes} (exactly the tensor's bytes, little-endian).
      * Never aliases {@code bytes}, so algorithms cannot write into a mapped file.
      */
-    static NDArray toFloat32(NDManager manager, ByteBuffer bytes, DType dtype, Shape shape) {
+    public static NDArray toFloat32(NDManager manager, ByteBuffer bytes, DType dtype, Shape shape) {
         ByteBuffer data = bytes.slice().order(ByteOrder.LITTLE_ENDIAN);
         if (!data.isDirect() || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
             ByteBuffer direct = manager.allocateDirect(data.remaining());
@@ -68,7 +68,7 @@ final class TensorArrays {
      * The bytes of {@code array} converted to {@code dtype} (round to nearest even, as torch does), little-endian.
      * The buffer may be a view of native memory owned by {@code array}'s manager: use it before the manager closes.
      */
-    static ByteBuffer toBytes(NDArray array, DType dtype) {
+    public static ByteBuffer toBytes(NDArray array, DType dtype) {
         if (dtype == DType.BF16) {
             return float32ToBf16(array);
         }

@@ -1,0 +1,373 @@
+package dev.easel.core.adapter;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import dev.easel.api.adapter.AdapterType;
+import dev.easel.api.tensor.DType;
+import dev.easel.api.tensor.TensorInfo;
+import dev.easel.api.tensor.TensorSink;
+import dev.easel.api.tensor.TensorSource;
+import dev.easel.api.tensor.WritePlan;
+import dev.easel.core.merge.MemoryBudget;
+import dev.easel.core.merge.ModelIo;
+import dev.easel.core.merge.TensorArrays;
+import dev.easel.core.runtime.ComputeRuntime;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Folds adapters into a checkpoint, streaming: every key the adapters do not touch goes from the (memory-mapped)
+ * input to the output as bytes, with no conversion; every touched key is read once as float32, gets the sum of its
+ * modules' deltas ({@code W' = W + Σ delta(m_i)}, computed by each module's {@link AdapterType} in float32), and is
+ * converted once to the output type. Keys run on a small thread pool under the merge engine's memory budget, and
+ * the output is written through the same atomic sink, so memory stays flat and a failure leaves no file.
+ */
+public final class LoraBaker {
+    private final ComputeRuntime runtime;
+    private final ModelIo io;
+    private final List<AdapterType> types;
+
+    public LoraBaker(ComputeRuntime runtime, ModelIo io, List<AdapterType> types) {
+        this.runtime = runtime;
+        this.io = io;
+        this.types = List.copyOf(types);
+    }
+
+    /** One module's contribution to one checkpoint key. */
+    private record Patch(AdapterFile file, LoadedModule module, AdapterTarget target, double strength, boolean bias) {
+    }
+
+    /** Bakes, or throws {@link AdapterException} naming the file and module at fault. */
+    public BakeResult bake(BakeRequest request) {
+        long t0 = System.nanoTime();
+        List<AdapterFile> files = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        try (TensorSource base = io.open(request.base())) {
+            AdapterKeyMap keyMap = AdapterKeyMap.forModel(base.tensors().stream().map(TensorInfo::name).toList());
+            Map<String, List<Patch>> patches = new LinkedHashMap<>();
+            int modules = 0;
+            for (BakeRequest.Strength s : request.adapters()) {
+                AdapterFile file = AdapterFile.open(io.open(s.file()), types, request.preferredType());
+                files.add(file);
+                for (Map.Entry<String, List<String>> u : file.unrecognized().entrySet()) {
+                    String msg = s.file() + ": no adapter type recognises module '" + u.getKey() + "' (keys "
+                            + u.getValue() + ")";
+                    if (!request.skipUnknown()) {
+                        throw new AdapterException(msg + "; --skip-unknown bakes the rest");
+                    }
+                    warnings.add(msg);
+                }
+                for (LoadedModule m : file.modules().values()) {
+                    var target = keyMap.resolve(m.name());
+                    if (target.isEmpty()) {
+                        String msg = s.file() + ": module '" + m.name() + "' matches no key of " + request.base();
+                        if (!request.skipUnknown()) {
+                            throw new AdapterException(msg + "; --skip-unknown bakes the rest");
+                        }
+                        warnings.add(msg);
+                        continue;
+                    }
+                    AdapterTarget t = target.get();
+                    patches.computeIfAbsent(t.weightKey(), k -> new ArrayList<>())
+                            .add(new Patch(file, m, t, s.strength(), false));
+                    if (t.biasKey() != null && !t.sliced() && m.type().changesBias(m.module())) {
+                        patches.computeIfAbsent(t.biasKey(), k -> new ArrayList<>())
+                                .add(new Patch(file, m, t, s.strength(), true));
+                    }
+                    modules++;
+                }
+            }
+            List<TensorInfo> planned = new ArrayList<>();
+            for (TensorInfo info : base.tensors()) {
+                DType type = request.dtype() != null && TensorArrays.computable(info.dtype()) ? request.dtype()
+                        : info.dtype();
+                if (patches.containsKey(info.name()) && !TensorArrays.computable(info.dtype())) {
+                    throw new AdapterException(request.base() + ": key '" + info.name() + "' has type "
+                            + info.dtype() + " and cannot take an adapter delta");
+                }
+                planned.add(info.withDType(type));
+            }
+            Timings timings = new Timings();
+            int patched = run(request, base, planned, patches, timings);
+            return new BakeResult(request.output(), modules, patched, planned.size() - patched, warnings,
+                    timings.toString(), System.nanoTime() - t0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        } finally {
+            for (AdapterFile f : files) {
+                try {
+                    f.close();
+                } catch (IOException ignored) {
+                    // closing a read-only mapping cannot lose data
+                }
+            }
+        }
+    }
+
+    private int run(BakeRequest request, TensorSource base, List<TensorInfo> planned, Map<String, List<Patch>> patches,
+                    Timings timings) throws IOException {
+        MemoryBudget budget = new MemoryBudget(request.effectiveMemoryBudget());
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        ExecutorService pool = Executors.newFixedThreadPool(request.effectiveThreads(), r -> {
+            Thread t = new Thread(r, "easel-bake");
+            t.setDaemon(true);
+            return t;
+        });
+        // Untouched keys are I/O, touched ones CPU: a thread of their own lets the copies stream on while every
+        // compute thread is busy with a delta.
+        ExecutorService copier = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "easel-bake-copy");
+            t.setDaemon(true);
+            return t;
+        });
+        int patched = 0;
+        try (TensorSink sink = io.create(request.output(), new WritePlan(planned, base.metadata()))) {
+            List<Future<?>> futures = new ArrayList<>();
+            // Copies first: they hold no working memory (mapped input to output), so they are all queued at once
+            // and never wait behind a large delta's memory reservation.
+            List<TensorInfo> order = new ArrayList<>();
+            for (boolean copies : new boolean[] {true, false}) {
+                for (TensorInfo out : planned) {
+                    TensorInfo in = base.info(out.name()).orElseThrow();
+                    boolean convert = patches.containsKey(out.name()) || in.dtype() != out.dtype();
+                    if (convert != copies) {
+                        order.add(out);
+                    }
+                }
+            }
+            for (TensorInfo out : order) {
+                if (failure.get() != null) {
+                    break;
+                }
+                TensorInfo in = base.info(out.name()).orElseThrow();
+                List<Patch> p = patches.get(out.name());
+                boolean convert = p != null || in.dtype() != out.dtype();
+                if (p != null) {
+                    patched++;
+                }
+                int permits = convert ? budget.acquire(in.elementCount() * 12 + 4096) : 0;
+                futures.add((convert ? pool : copier).submit(() -> {
+                    try {
+                        if (failure.get() == null) {
+                            if (convert) {
+                                patchKey(base, in, out, p == null ? List.of() : p, sink, timings);
+                            } else {
+                                long tc = System.nanoTime();
+                                sink.write(out.name(), base.read(out.name()).duplicate());
+                                timings.copy.add(System.nanoTime() - tc);
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    } finally {
+                        if (permits > 0) {
+                            budget.release(permits);
+                        }
+                    }
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get();
+            }
+            Throwable t = failure.get();
+            if (t != null) {
+                if (t instanceof AdapterException ae) {
+                    throw ae;
+                }
+                if (t instanceof IOException io) {
+                    throw io;
+                }
+                throw new AdapterException(t.getMessage() == null ? t.toString() : t.getMessage(), t);
+            }
+            sink.commit();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AdapterException("bake interrupted");
+        } catch (ExecutionException e) {
+            throw new AdapterException(e.getCause().getMessage(), e.getCause());
+        } finally {
+            pool.shutdownNow();
+            copier.shutdownNow();
+        }
+        return patched;
+    }
+
+    private void patchKey(TensorSource base, TensorInfo in, TensorInfo out, List<Patch> patches, TensorSink sink,
+                          Timings timings) throws IOException {
+        try (NDManager manager = runtime.newManager()) {
+            long tf = System.nanoTime();
+            List<NDArray[]> factors = factors(in, patches, manager);
+            if (factors != null) {
+                timings.compute.add(System.nanoTime() - tf);
+                fused(base, in, out, factors, sink, manager, timings);
+                return;
+            }
+            long t0 = System.nanoTime();
+            NDArray w = TensorArrays.toFloat32(manager, base.read(in.name()), in.dtype(), new Shape(in.shape()));
+            long t1 = System.nanoTime();
+            timings.read.add(t1 - t0);
+            for (Patch p : patches) {
+                try (NDManager scope = manager.newSubManager()) {
+                    apply(w, p, scope);
+                } catch (AdapterException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    throw new AdapterException(p.file().location() + ": module '" + p.module().name() + "' ("
+                            + p.module().typeId() + ") on '" + in.name() + "': " + e.getMessage(), e);
+                }
+            }
+            long t2 = System.nanoTime();
+            timings.compute.add(t2 - t1);
+            ByteBuffer bytes = TensorArrays.toBytes(w, out.dtype());
+            long t3 = System.nanoTime();
+            timings.convert.add(t3 - t2);
+            sink.write(out.name(), bytes);
+            timings.write.add(System.nanoTime() - t3);
+        }
+    }
+
+    /** Elements per row block of the fused path: a float32 block stays in the core's cache. */
+    static final int BLOCK_ELEMENTS = 1 << 18;
+
+    private static final ThreadLocal<ByteBuffer[]> SCRATCH = ThreadLocal.withInitial(() -> new ByteBuffer[1]);
+
+    /**
+     * The low-rank factors of every patch of a key, or {@code null} when some patch is not a plain product (or covers
+     * a slice or a bias), in which case the key takes the general path.
+     */
+    private static List<NDArray[]> factors(TensorInfo in, List<Patch> patches, NDManager manager) {
+        if (in.rank() < 2 || patches.isEmpty()) {
+            return null;
+        }
+        long rows = in.dim(0);
+        long cols = in.elementCount() / rows;
+        List<NDArray[]> out = new ArrayList<>();
+        for (Patch p : patches) {
+            if (p.bias() || p.target().sliced()) {
+                return null;
+            }
+            LoadedModule m = p.module();
+            NDArray[] f;
+            try {
+                f = m.type().lowRankFactors(m.module(), p.file().read(m, manager), p.strength(), m.parameters(),
+                        manager);
+            } catch (AdapterException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new AdapterException(p.file().location() + ": module '" + m.name() + "' (" + m.typeId()
+                        + ") on '" + in.name() + "': " + e.getMessage(), e);
+            }
+            if (f == null) {
+                return null;
+            }
+            if (f[0].getShape().get(0) != rows || f[1].getShape().get(1) != cols) {
+                throw new AdapterException(p.file().location() + ": module '" + m.name() + "' gives a delta of "
+                        + f[0].getShape().get(0) + "x" + f[1].getShape().get(1) + " for '" + in.name() + "' of shape "
+                        + java.util.Arrays.toString(in.shape()));
+            }
+            out.add(f);
+        }
+        return out;
+    }
+
+    /**
+     * {@code W + Σ up·down} in row blocks: each block is widened, gets its rows of every product, and is narrowed
+     * into the output buffer while it is still in cache, so the full float32 weight and delta never exist.
+     */
+    private static void fused(TensorSource base, TensorInfo in, TensorInfo out, List<NDArray[]> factors,
+                              TensorSink sink, NDManager manager, Timings timings) throws IOException {
+        long t0 = System.nanoTime();
+        long rows = in.dim(0);
+        long cols = in.elementCount() / rows;
+        long block = Math.max(1, BLOCK_ELEMENTS / cols);
+        int inSize = in.dtype().byteSize();
+        ByteBuffer src = base.read(in.name());
+        int outBytes = Math.toIntExact(out.byteSize());
+        ByteBuffer[] holder = SCRATCH.get();
+        if (holder[0] == null || holder[0].capacity() < outBytes) {
+            holder[0] = ByteBuffer.allocateDirect(Math.max(outBytes, 1 << 20)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        }
+        ByteBuffer dst = holder[0];
+        dst.clear();
+        long compute = 0;
+        for (long a = 0; a < rows; a += block) {
+            long b = Math.min(rows, a + block);
+            try (NDManager scope = manager.newSubManager()) {
+                ByteBuffer part = src.duplicate();
+                part.position(Math.toIntExact(a * cols * inSize)).limit(Math.toIntExact(b * cols * inSize));
+                long tc = System.nanoTime();
+                NDArray w = TensorArrays.toFloat32(scope, part, in.dtype(), new Shape(b - a, cols));
+                ai.djl.ndarray.index.NDIndex range = new ai.djl.ndarray.index.NDIndex(a + ":" + b);
+                for (NDArray[] f : factors) {
+                    w.addi(f[0].get(range).matMul(f[1]));
+                }
+                compute += System.nanoTime() - tc;
+                dst.put(TensorArrays.toBytes(w, out.dtype()));
+            }
+        }
+        dst.flip();
+        long t1 = System.nanoTime();
+        timings.compute.add(compute);
+        timings.convert.add(t1 - t0 - compute);
+        sink.write(out.name(), dst);
+        timings.write.add(System.nanoTime() - t1);
+    }
+
+    /** Nanoseconds summed over workers, to see what dominates a bake. */
+    static final class Timings {
+        final java.util.concurrent.atomic.LongAdder read = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder compute = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder convert = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder write = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder copy = new java.util.concurrent.atomic.LongAdder();
+
+        @Override
+        public String toString() {
+            return String.format(java.util.Locale.ROOT, "read+widen %.1f s, delta %.1f s, narrow %.1f s, write %.1f s, "
+                    + "raw copy %.1f s (summed over threads)", read.sum() / 1e9, compute.sum() / 1e9,
+                    convert.sum() / 1e9, write.sum() / 1e9, copy.sum() / 1e9);
+        }
+    }
+
+
+
+    /** Adds one module's delta into {@code w} in place. */
+    private static void apply(NDArray w, Patch p, NDManager scope) {
+        LoadedModule m = p.module();
+        Map<String, NDArray> tensors = p.file().read(m, scope);
+        if (p.bias()) {
+            NDArray d = m.type().biasDelta(m.module(), tensors, w, p.strength(), m.parameters(), scope);
+            if (d != null) {
+                w.addi(d.reshape(w.getShape()));
+            }
+            return;
+        }
+        AdapterTarget t = p.target();
+        if (t.sliced()) {
+            long rows = w.getShape().get(0) / t.parts();
+            NDIndex index = new NDIndex(t.part() * rows + ":" + (t.part() + 1) * rows);
+            NDArray slice = w.get(index);
+            NDArray d = m.type().delta(m.module(), tensors, slice, p.strength(), m.parameters(), scope);
+            w.set(index, slice.add(d.reshape(slice.getShape())));
+            return;
+        }
+        NDArray d = m.type().delta(m.module(), tensors, w, p.strength(), m.parameters(), scope);
+        if (d.getShape().size() != w.getShape().size()) {
+            throw new AdapterException(p.file().location() + ": module '" + m.name() + "' gives a delta of shape "
+                    + d.getShape() + " for '" + t.weightKey() + "' of shape " + w.getShape());
+        }
+        w.addi(d.reshape(w.getShape()));
+    }
+}
