@@ -1,0 +1,32 @@
+package dev.easel.core.train.loop;
+
+import dev.easel.core.train.config.JobConfig;
+
+/**
+ * The shared diffusion loss's options (kohya's names).
+ *
+ * @param vPrediction          train on the v target instead of ε
+ * @param l1                   L1 instead of L2 per element
+ * @param minSnrGamma          min-SNR-γ weighting (0: off)
+ * @param scaleVPredLikeNoise  scale the v loss by SNR/(SNR+1)
+ * @param debiased             weight by 1/sqrt(SNR) (ε) or 1/(SNR+1) (v)
+ * @param priorLossWeight      weight of regularisation images
+ * @param noiseOffset          offset-noise strength
+ * @param noiseOffsetRandom    scale the offset by U(0,1) per step
+ * @param ipNoiseGamma         input-perturbation strength
+ * @param minTimestep          lowest timestep sampled
+ * @param maxTimestep          timesteps are sampled below this
+ */
+public record LossOptions(boolean vPrediction, boolean l1, double minSnrGamma, boolean scaleVPredLikeNoise,
+                          boolean debiased, double priorLossWeight, double noiseOffset, boolean noiseOffsetRandom,
+                          double ipNoiseGamma, int minTimestep, int maxTimestep) {
+    /** The options a job config sets. */
+    public static LossOptions of(JobConfig job) {
+        var e = job.engine();
+        return new LossOptions(e.getBoolean("v_parameterization"), e.getString("loss_type").equals("l1"),
+                e.getDouble("min_snr_gamma"), e.getBoolean("scale_v_pred_loss_like_noise_pred"),
+                e.getBoolean("debiased_estimation_loss"), e.getDouble("prior_loss_weight"),
+                e.getDouble("noise_offset"), e.getBoolean("noise_offset_random_strength"),
+                e.getDouble("ip_noise_gamma"), e.getInt("min_timestep"), e.getInt("max_timestep"));
+    }
+}

@@ -1,0 +1,174 @@
+package dev.easel.core.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.easel.core.train.io.TensorFiles;
+import dev.easel.core.train.loop.Checkpoints;
+import dev.easel.core.train.loop.StepReport;
+import dev.easel.core.train.loop.TrainingListener;
+import dev.easel.core.train.loop.TrainingResult;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerTest {
+    @TempDir
+    static Path tmp;
+    static Path data;
+
+    @BeforeAll
+    static void dataset() throws IOException {
+        data = TrainFixtures.images(tmp.resolve("data"), 6, 32, 32, "png", 5);
+    }
+
+    private static Map<String, String> params(String name) {
+        return TrainFixtures.params(data, tmp.resolve(name), tmp.resolve("cache"));
+    }
+
+    /** Trains in base mode and returns the eval loss before and after, from the model itself. */
+    private static double[] evalBeforeAfter(Map<String, String> p) throws IOException {
+        double[] out = new double[2];
+        try (NDManager m = TrainFixtures.RUNTIME.newManager()) {
+            out[0] = TrainFixtures.evalLoss(new ToyDiffusionModel(m, 1), m);
+        }
+        Path result = Path.of(p.get("output_dir"), "toy.safetensors");
+        TrainFixtures.train(p, TrainingListener.NONE, () -> false);
+        try (NDManager m = TrainFixtures.RUNTIME.newManager()) {
+            ToyDiffusionModel model = new ToyDiffusionModel(m, 1);
+            Map<String, NDArray> trained = TensorFiles.read(result, m);
+            List<NDArray> targets = model.hooks().trainBaseWeights(x -> true);
+            for (int i = 0; i < targets.size(); i++) {
+                targets.get(i).set(trained.get("base." + i).toByteBuffer());
+            }
+            out[1] = TrainFixtures.evalLoss(model, m);
+        }
+        return out;
+    }
+
+    @Test
+    void evalLossFallsWithTrainingAndStaysFlatAtLearningRateZero() throws IOException {
+        Map<String, String> p = params("falls");
+        p.put("mode", "base");
+        double[] trained = evalBeforeAfter(p);
+        assertTrue(trained[1] < 0.8 * trained[0], "eval loss " + trained[0] + " -> " + trained[1]);
+
+        Map<String, String> zero = params("flat");
+        zero.put("mode", "base");
+        zero.put("learning_rate", "0");
+        double[] flat = evalBeforeAfter(zero);
+        assertEquals(flat[0], flat[1], 0.0, "lr 0 must not move the weights");
+    }
+
+    @Test
+    void frozenBaseWeightsStayBitIdenticalWhileTheAdapterTrains() throws IOException {
+        Map<String, String> p = params("frozen");
+        p.put("max_train_steps", "10");
+        float[][] before = new float[3][];
+        float[][] after = new float[3][];
+        List<String> names = List.of("unet.in", "unet.ctx", "unet.time");
+        TrainingListener listener = new TrainingListener() {
+            @Override
+            public void started(long step, long total) {
+                ToyDiffusionModel m = ToyModelLoader.LAST.get("toy:1");
+                for (int i = 0; i < 3; i++) {
+                    before[i] = m.weight(names.get(i)).toFloatArray();
+                }
+            }
+
+            @Override
+            public void step(StepReport r) {
+                if (r.step() == r.totalSteps()) {
+                    ToyDiffusionModel m = ToyModelLoader.LAST.get("toy:1");
+                    for (int i = 0; i < 3; i++) {
+                        after[i] = m.weight(names.get(i)).toFloatArray();
+                    }
+                }
+            }
+        };
+        TrainFixtures.train(p, listener, () -> false);
+        for (int i = 0; i < 3; i++) {
+            assertArrayEquals(before[i], after[i], names.get(i) + " changed");
+        }
+        try (NDManager m = TrainFixtures.RUNTIME.newManager()) {
+            Map<String, NDArray> out = TensorFiles.read(tmp.resolve("frozen/toy.safetensors"), m);
+            float max = out.get("lora_up.weight").abs().max().getFloat();
+            assertTrue(max > 0, "the adapter did not train");
+        }
+    }
+
+    @Test
+    void killedAndResumedRunEndsBitIdenticalToAnUninterruptedOne() throws IOException {
+        Map<String, String> straight = params("straight");
+        straight.put("max_train_steps", "20");
+        straight.put("gradient_accumulation_steps", "2");
+        straight.put("lr_scheduler", "cosine");
+        straight.put("lr_warmup_steps", "3");
+        straight.put("noise_offset", "0.1");
+        straight.put("flip_aug", "true");
+        straight.put("shuffle_caption", "true");
+        straight.put("save_every_n_steps", "5");
+        TrainFixtures.train(straight, TrainingListener.NONE, () -> false);
+
+        Map<String, String> killed = new java.util.LinkedHashMap<>(straight);
+        killed.put("output_dir", tmp.resolve("killed").toString());
+        killed.put("keep_last_n_checkpoints", "2");
+        AtomicLong steps = new AtomicLong();
+        TrainingListener counter = new TrainingListener() {
+            @Override
+            public void step(StepReport r) {
+                steps.set(r.step());
+            }
+        };
+        assertThrows(IllegalStateException.class, () -> TrainFixtures.train(killed, counter, () -> {
+            if (steps.get() >= 13) {
+                throw new IllegalStateException("killed");
+            }
+            return false;
+        }));
+        Path stateRoot = tmp.resolve("killed/state");
+        List<Path> states = Checkpoints.list(stateRoot);
+        assertEquals(List.of("step-00000005", "step-00000010"), states.stream().map(s -> s.getFileName().toString())
+                .toList(), "keep-last-2 of the checkpoints at 5 and 10");
+        assertFalse(Files.exists(tmp.resolve("killed/toy.safetensors")));
+
+        killed.put("resume", "latest");
+        TrainingResult resumed = TrainFixtures.train(killed, TrainingListener.NONE, () -> false);
+        assertEquals(20, resumed.steps());
+        try (NDManager m = TrainFixtures.RUNTIME.newManager()) {
+            Map<String, NDArray> a = TensorFiles.read(tmp.resolve("straight/toy.safetensors"), m);
+            Map<String, NDArray> b = TensorFiles.read(tmp.resolve("killed/toy.safetensors"), m);
+            assertEquals(a.keySet(), b.keySet());
+            for (String k : a.keySet()) {
+                assertArrayEquals(a.get(k).toFloatArray(), b.get(k).toFloatArray(), k);
+            }
+        }
+        List<String> log = Files.readAllLines(tmp.resolve("killed/toy.log.jsonl"));
+        assertEquals(20, log.size(), "the resumed log reads as one run");
+        assertEquals(Files.readAllLines(tmp.resolve("straight/toy.log.jsonl")).stream().map(TrainerTest::lossOf)
+                .toList(), log.stream().map(TrainerTest::lossOf).toList());
+        assertTrue(Files.size(tmp.resolve("killed/toy.loss.png")) > 1000);
+        List<String> stepResults = new ArrayList<>();
+        try (var s = Files.list(tmp.resolve("killed"))) {
+            s.map(f -> f.getFileName().toString()).filter(n -> n.contains("-step")).sorted().forEach(stepResults::add);
+        }
+        assertEquals(List.of("toy-step00000010.safetensors", "toy-step00000015.safetensors"), stepResults);
+    }
+
+    private static String lossOf(String line) {
+        int at = line.indexOf("\"loss\":");
+        return line.substring(at, line.indexOf(',', at));
+    }
+}
