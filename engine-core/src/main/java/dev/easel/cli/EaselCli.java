@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             ServeCommand.class,
             QuickstartCommand.class,
             MergeCommand.class,
+            TrainCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class EaselCli implements Runnable {

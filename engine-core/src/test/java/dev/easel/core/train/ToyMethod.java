@@ -42,6 +42,8 @@ public final class ToyMethod implements TrainingMethod {
                 ParameterSpec.choice("mode", "adapter", List.of("adapter", "base"), "What to train."),
                 ParameterSpec.text("train_modules", "unet.in,unet.ctx,unet.time", "Base modules trained."),
                 ParameterSpec.integer("network_dim", 2, 1, 4, "Adapter rank."),
+                ParameterSpec.floating("network_alpha", 1, 0, 100, "Adapter alpha (unused)."),
+                ParameterSpec.text("network_args", "", "Extra network arguments (unused)."),
                 ParameterSpec.floating("learning_rate", 1e-3, 0, 10, "Base learning rate."));
     }
 
