@@ -12,10 +12,13 @@ import ai.djl.training.GradientCollector;
 import dev.easel.core.train.optim.Gradients;
 import dev.easel.core.train.optim.Optimizer;
 import dev.easel.core.train.optim.Optimizers;
+import dev.easel.core.train.optim.Prodigy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Updates checked against torch.optim's algorithms worked by hand on a scalar with a constant gradient 0.5. */
 class OptimizerTest {
@@ -74,11 +77,28 @@ class OptimizerTest {
     }
 
     @Test
-    void stateRestoresExactly() {
+    void prodigyEstimatesItsStepSize() {
+        try (NDManager m = TrainFixtures.RUNTIME.newManager()) {
+            NDArray p = m.create(new float[] {1f});
+            p.setRequiresGradient(true);
+            Prodigy opt = (Prodigy) Optimizers.create("Prodigy", "", m, w -> { });
+            step(p, opt, 1.0);
+            assertEquals(1 - 3.16227e-6, p.getFloat(), 1e-7);
+            assertEquals(1e-6, opt.d(), 1e-12, "d stays d0 while nothing has moved");
+            step(p, opt, 1.0);
+            assertEquals(1.5815e-6, opt.d(), 0.03e-6, "d grows with the distance travelled");
+            assertThrows(IllegalArgumentException.class, () -> opt.step(List.of(List.of(p), List.of(p)),
+                    new double[] {1.0, 0.5}));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"AdamW", "Lion", "SGDNesterov", "Prodigy"})
+    void stateRestoresExactly(String type) {
         try (NDManager m = TrainFixtures.RUNTIME.newManager()) {
             NDArray p = m.create(new float[] {1f, -2f, 3f});
             p.setRequiresGradient(true);
-            Optimizer opt = Optimizers.create("AdamW", "", m, w -> { });
+            Optimizer opt = Optimizers.create(type, "", m, w -> { });
             for (int i = 0; i < 3; i++) {
                 step(p, opt, 0.05);
             }
@@ -92,7 +112,7 @@ class OptimizerTest {
 
             NDArray q = m.create(at3);
             q.setRequiresGradient(true);
-            Optimizer resumed = Optimizers.create("AdamW", "", m, w -> { });
+            Optimizer resumed = Optimizers.create(type, "", m, w -> { });
             resumed.restore(copy);
             step(q, resumed, 0.05);
             step(q, resumed, 0.05);

@@ -157,6 +157,14 @@ class TrainCommandTest {
     }
 
     @Test
+    void helpAndUsage() {
+        Result help = run("train", "--help");
+        assertEquals(0, help.status());
+        assertTrue(help.out().contains("Usage: easel train"), help.out());
+        assertEquals(2, run("train").status(), "neither a file nor keys");
+    }
+
+    @Test
     void shortJobNeedsNoFile() throws Exception {
         Path data = TrainFixtures.images(tmp.resolve("plain"), 2, 16, 16, "png", 3);
         Map<String, String> p = TrainFixtures.params(data, tmp.resolve("o"), tmp.resolve("c"));

@@ -22,6 +22,8 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 class TrainerTest {
@@ -109,9 +111,11 @@ class TrainerTest {
         }
     }
 
-    @Test
-    void killedAndResumedRunEndsBitIdenticalToAnUninterruptedOne() throws IOException {
-        Map<String, String> straight = params("straight");
+    @ParameterizedTest
+    @ValueSource(strings = {"AdamW", "Prodigy"})
+    void killedAndResumedRunEndsBitIdenticalToAnUninterruptedOne(String optimizer) throws IOException {
+        Map<String, String> straight = params("straight-" + optimizer);
+        straight.put("optimizer_type", optimizer);
         straight.put("max_train_steps", "20");
         straight.put("gradient_accumulation_steps", "2");
         straight.put("lr_scheduler", "cosine");
@@ -123,7 +127,7 @@ class TrainerTest {
         TrainFixtures.train(straight, TrainingListener.NONE, () -> false);
 
         Map<String, String> killed = new java.util.LinkedHashMap<>(straight);
-        killed.put("output_dir", tmp.resolve("killed").toString());
+        killed.put("output_dir", tmp.resolve("killed-" + optimizer).toString());
         killed.put("keep_last_n_checkpoints", "2");
         AtomicLong steps = new AtomicLong();
         TrainingListener counter = new TrainingListener() {
@@ -138,33 +142,59 @@ class TrainerTest {
             }
             return false;
         }));
-        Path stateRoot = tmp.resolve("killed/state");
+        Path stateRoot = tmp.resolve("killed-" + optimizer + "/state");
         List<Path> states = Checkpoints.list(stateRoot);
         assertEquals(List.of("step-00000005", "step-00000010"), states.stream().map(s -> s.getFileName().toString())
                 .toList(), "keep-last-2 of the checkpoints at 5 and 10");
-        assertFalse(Files.exists(tmp.resolve("killed/toy.safetensors")));
+        assertFalse(Files.exists(tmp.resolve("killed-" + optimizer + "/toy.safetensors")));
 
         killed.put("resume", "latest");
         TrainingResult resumed = TrainFixtures.train(killed, TrainingListener.NONE, () -> false);
         assertEquals(20, resumed.steps());
         try (NDManager m = TrainFixtures.RUNTIME.newManager()) {
-            Map<String, NDArray> a = TensorFiles.read(tmp.resolve("straight/toy.safetensors"), m);
-            Map<String, NDArray> b = TensorFiles.read(tmp.resolve("killed/toy.safetensors"), m);
+            Map<String, NDArray> a = TensorFiles.read(tmp.resolve("straight-" + optimizer + "/toy.safetensors"), m);
+            Map<String, NDArray> b = TensorFiles.read(tmp.resolve("killed-" + optimizer + "/toy.safetensors"), m);
             assertEquals(a.keySet(), b.keySet());
             for (String k : a.keySet()) {
                 assertArrayEquals(a.get(k).toFloatArray(), b.get(k).toFloatArray(), k);
             }
         }
-        List<String> log = Files.readAllLines(tmp.resolve("killed/toy.log.jsonl"));
+        List<String> log = Files.readAllLines(tmp.resolve("killed-" + optimizer + "/toy.log.jsonl"));
         assertEquals(20, log.size(), "the resumed log reads as one run");
-        assertEquals(Files.readAllLines(tmp.resolve("straight/toy.log.jsonl")).stream().map(TrainerTest::lossOf)
+        assertEquals(Files.readAllLines(tmp.resolve("straight-" + optimizer + "/toy.log.jsonl")).stream().map(TrainerTest::lossOf)
                 .toList(), log.stream().map(TrainerTest::lossOf).toList());
-        assertTrue(Files.size(tmp.resolve("killed/toy.loss.png")) > 1000);
+        assertTrue(Files.size(tmp.resolve("killed-" + optimizer + "/toy.loss.png")) > 1000);
         List<String> stepResults = new ArrayList<>();
-        try (var s = Files.list(tmp.resolve("killed"))) {
+        try (var s = Files.list(tmp.resolve("killed-" + optimizer))) {
             s.map(f -> f.getFileName().toString()).filter(n -> n.contains("-step")).sorted().forEach(stepResults::add);
         }
         assertEquals(List.of("toy-step00000010.safetensors", "toy-step00000015.safetensors"), stepResults);
+    }
+
+    @Test
+    void liveArraysStayFlatOverSteps() throws IOException {
+        Map<String, String> p = params("flat-memory");
+        p.put("max_train_steps", "60");
+        p.put("gradient_accumulation_steps", "2");
+        long[] live = new long[2];
+        try (NDManager parent = TrainFixtures.RUNTIME.newManager()) {
+            TrainingListener probe = new TrainingListener() {
+                @Override
+                public void step(StepReport r) {
+                    if (r.step() == 5) {
+                        live[0] = parent.getManagedArrays().size();
+                    } else if (r.step() == 60) {
+                        live[1] = parent.getManagedArrays().size();
+                    }
+                }
+            };
+            var registry = TrainFixtures.registry();
+            var job = TrainFixtures.loader(registry).load(null, "toy/test", p);
+            new dev.easel.core.train.loop.Trainer(job, registry, new dev.easel.core.train.model.DiffusionModels(
+                    List.of(new ToyModelLoader())), parent).run(probe, () -> false);
+        }
+        assertTrue(live[0] > 0, "the probe sees the job's arrays");
+        assertEquals(live[0], live[1], "no arrays leak per step");
     }
 
     private static String lossOf(String line) {

@@ -87,7 +87,7 @@ public final class EngineKeys {
             floating("lr_warmup_steps", 0, 0, 1e12, "Warm-up steps; below 1 a fraction of max_train_steps."),
             integer("lr_scheduler_num_cycles", 1, 1, 100000, "Restarts of cosine_with_restarts."),
             floating("lr_scheduler_power", 1, 0, 100, "Power of the polynomial schedule."),
-            text("optimizer_type", "AdamW", "AdamW, Lion, SGDNesterov or Prodigy (8-bit names map to these)."),
+            text("optimizer_type", "AdamW", "AdamW, Lion, SGDNesterov, SGD or Prodigy (8-bit names map to these)."),
             text("optimizer_args", "", "Optimizer options: weight_decay=0.01 betas=0.9,0.999 eps=1e-8 ..."),
             bool("use_8bit_adam", false, "kohya's old switch for AdamW8bit (trains as AdamW)."),
             bool("use_lion_optimizer", false, "kohya's old switch for Lion."),

@@ -19,24 +19,26 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * float32 tensor files of the training engine (state folders, latent cache): safetensors written atomically and
+ * float32 (and float64) tensor files of the training engine (state folders, latent cache): safetensors written atomically and
  * read back exactly, so a resumed run continues from bit-identical tensors.
  */
 public final class TensorFiles {
     private TensorFiles() {
     }
 
-    /** Writes the tensors (converted to float32) and metadata atomically. */
+    /** Writes the tensors (float64 kept, everything else as float32) and metadata atomically. */
     public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata)
             throws IOException {
         List<TensorInfo> infos = new ArrayList<>();
         for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
-            infos.add(new TensorInfo(e.getKey(), DType.F32, e.getValue().getShape().getShape()));
+            infos.add(new TensorInfo(e.getKey(), e.getValue().getDataType() == DataType.FLOAT64 ? DType.F64
+                    : DType.F32, e.getValue().getShape().getShape()));
         }
         try (SafetensorsWriter w = SafetensorsWriter.create(file, new WritePlan(infos, metadata))) {
             for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
                 NDArray a = e.getValue();
-                NDArray f = a.getDataType() == DataType.FLOAT32 ? a : a.toType(DataType.FLOAT32, false);
+                NDArray f = a.getDataType() == DataType.FLOAT32 || a.getDataType() == DataType.FLOAT64 ? a
+                        : a.toType(DataType.FLOAT32, false);
                 w.write(e.getKey(), f.toByteBuffer(true).order(ByteOrder.LITTLE_ENDIAN));
                 if (f != a) {
                     f.close();
@@ -51,14 +53,16 @@ public final class TensorFiles {
         Map<String, NDArray> out = new LinkedHashMap<>();
         try (SafetensorsReader r = SafetensorsReader.open(file)) {
             for (TensorInfo info : r.tensors()) {
-                if (info.dtype() != DType.F32) {
-                    throw new IOException(file + ": tensor '" + info.name() + "' is " + info.dtype() + ", not F32");
+                if (info.dtype() != DType.F32 && info.dtype() != DType.F64) {
+                    throw new IOException(file + ": tensor '" + info.name() + "' is " + info.dtype()
+                            + ", not F32 or F64");
                 }
+                DataType type = info.dtype() == DType.F64 ? DataType.FLOAT64 : DataType.FLOAT32;
                 ByteBuffer data = r.read(info.name()).slice().order(ByteOrder.LITTLE_ENDIAN);
                 ByteBuffer direct = manager.allocateDirect(data.remaining());
                 direct.put(data);
                 direct.flip();
-                out.put(info.name(), manager.create(direct, new Shape(info.shape()), DataType.FLOAT32).duplicate());
+                out.put(info.name(), manager.create(direct, new Shape(info.shape()), type).duplicate());
             }
         }
         return out;

@@ -19,7 +19,7 @@ public final class Optimizers {
             Map.entry("pagedadamw", "AdamW"), Map.entry("pagedadamw32bit", "AdamW"),
             Map.entry("lion", "Lion"), Map.entry("lion8bit", "Lion"), Map.entry("pagedlion8bit", "Lion"),
             Map.entry("sgdnesterov", "SGDNesterov"), Map.entry("sgdnesterov8bit", "SGDNesterov"),
-            Map.entry("sgd", "SGD"));
+            Map.entry("sgd", "SGD"), Map.entry("prodigy", "Prodigy"));
 
     private Optimizers() {
     }
@@ -32,13 +32,14 @@ public final class Optimizers {
      */
     public static Optimizer create(String type, String args, NDManager manager, Consumer<String> warnings) {
         String key = type.trim().toLowerCase(Locale.ROOT);
-        if (key.startsWith("bitsandbytes.optim.") || key.startsWith("torch.optim.")) {
+        if (key.startsWith("bitsandbytes.optim.") || key.startsWith("torch.optim.")
+                || key.startsWith("prodigyopt.")) {
             key = key.substring(key.lastIndexOf('.') + 1);
         }
         String algorithm = NAMES.get(key);
         if (algorithm == null) {
             throw new IllegalArgumentException("optimizer_type '" + type + "' is not supported; use one of AdamW,"
-                    + " AdamW8bit, Lion, Lion8bit, SGDNesterov, SGDNesterov8bit, SGD");
+                    + " AdamW8bit, Lion, Lion8bit, SGDNesterov, SGDNesterov8bit, SGD, Prodigy");
         }
         if (!algorithm.equalsIgnoreCase(key)) {
             warnings.accept("optimizer_type '" + type + "' trains as " + algorithm + " with fp32 state");
@@ -53,6 +54,15 @@ public final class Optimizers {
             case "Lion" -> {
                 double[] betas = pair(a.remove("betas"), 0.9, 0.99);
                 yield new Lion(manager, betas[0], betas[1], num(a.remove("weight_decay"), 0));
+            }
+            case "Prodigy" -> {
+                double[] betas = pair(a.remove("betas"), 0.9, 0.999);
+                String beta3 = a.remove("beta3");
+                yield new Prodigy(manager, betas[0], betas[1], beta3 == null ? null : num(beta3, 0),
+                        num(a.remove("eps"), 1e-8), num(a.remove("weight_decay"), 0), bool(a.remove("decouple"), true),
+                        bool(a.remove("use_bias_correction"), false), bool(a.remove("safeguard_warmup"), false),
+                        num(a.remove("d0"), 1e-6), num(a.remove("d_coef"), 1), num(a.remove("growth_rate"),
+                        Double.POSITIVE_INFINITY));
             }
             case "SGDNesterov" -> new Sgd(manager, num(a.remove("momentum"), 0.9), 0, true,
                     num(a.remove("weight_decay"), 0));
@@ -92,6 +102,16 @@ public final class Optimizers {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("optimizer_args value '" + value + "' is not a number");
         }
+    }
+
+    private static boolean bool(String value, boolean dflt) {
+        if (value == null) {
+            return dflt;
+        }
+        if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(value);
+        }
+        throw new IllegalArgumentException("optimizer_args value '" + value + "' is not true or false");
     }
 
     private static double[] pair(String value, double a, double b) {
