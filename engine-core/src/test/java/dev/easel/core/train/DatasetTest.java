@@ -182,6 +182,28 @@ class DatasetTest {
     }
 
     @Test
+    void regularisationImagesAreCycledToTheTrainingCount() throws IOException {
+        TrainFixtures.images(tmp.resolve("r/train/3_sks"), 2, 16, 16, "png", 1);
+        TrainFixtures.images(tmp.resolve("r/reg/1_dog"), 1, 16, 16, "png", 2);
+        JobConfig job = job(Map.of("train_data_dir", tmp.resolve("r/train").toString(), "reg_data_dir",
+                tmp.resolve("r/reg").toString(), "resolution", "16"));
+        try (NDManager m = TrainFixtures.RUNTIME.newManager()) {
+            ToyDiffusionModel model = new ToyDiffusionModel(m, 1);
+            LatentCache cache = new LatentCache(tmp.resolve("rc"), model.vaeIdentity());
+            TrainingData with = TrainingData.prepare(DatasetConfigs.of(job, w -> { }), model, cache, true, 4, m,
+                    w -> { }, (a, b) -> { });
+            List<Integer> all = with.epoch(1, 0).stream().flatMap(b -> b.entries().stream()).toList();
+            assertEquals(12, all.size(), "6 training uses + 6 regularisation uses");
+            assertEquals(6, all.stream().filter(i -> with.entries().get(i).subset().isReg()).count());
+            List<String> warnings = new ArrayList<>();
+            TrainingData without = TrainingData.prepare(DatasetConfigs.of(job, w -> { }), model, cache, false, 4, m,
+                    warnings::add, (a, b) -> { });
+            assertEquals(6, without.epoch(1, 0).stream().mapToInt(b -> b.entries().size()).sum());
+            assertTrue(warnings.get(0).contains("regularisation images skipped"), warnings.toString());
+        }
+    }
+
+    @Test
     void imagesOfEveryFormatDecode() throws IOException {
         BufferedImage webp = ImageFiles.readRgb(copy("red-32x24.webp"));
         assertEquals(32, webp.getWidth());

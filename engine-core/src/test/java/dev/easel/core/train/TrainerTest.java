@@ -172,6 +172,25 @@ class TrainerTest {
     }
 
     @Test
+    void epochsSetTheStepBudgetAndAMissingBackendIsNamed() throws IOException {
+        Map<String, String> p = params("epochs");
+        p.put("max_train_epochs", "2");
+        p.put("gradient_accumulation_steps", "2");
+        // 6 images, batch 2: 3 batches per epoch, 2 per step -> 2 steps per epoch.
+        assertEquals(4, TrainFixtures.train(p, TrainingListener.NONE, () -> false).steps());
+
+        var registry = TrainFixtures.registry();
+        var job = TrainFixtures.loader(registry).load(null, "toy/test", params("nobackend"));
+        try (NDManager m = TrainFixtures.RUNTIME.newManager()) {
+            IOException e = assertThrows(IOException.class, () -> new dev.easel.core.train.loop.Trainer(job,
+                    registry, new dev.easel.core.train.model.DiffusionModels(List.of()), m).run(
+                    TrainingListener.NONE, () -> false));
+            assertEquals("toy:1: no diffusion model backend is installed in this engine, so it cannot be trained on"
+                    + " (the SD networks register one)", e.getMessage());
+        }
+    }
+
+    @Test
     void liveArraysStayFlatOverSteps() throws IOException {
         Map<String, String> p = params("flat-memory");
         p.put("max_train_steps", "60");
