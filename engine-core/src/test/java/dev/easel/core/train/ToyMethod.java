@@ -44,7 +44,9 @@ public final class ToyMethod implements TrainingMethod {
                 ParameterSpec.integer("network_dim", 2, 1, 4, "Adapter rank."),
                 ParameterSpec.floating("network_alpha", 1, 0, 100, "Adapter alpha (unused)."),
                 ParameterSpec.text("network_args", "", "Extra network arguments (unused)."),
-                ParameterSpec.floating("learning_rate", 1e-3, 0, 10, "Base learning rate."));
+                ParameterSpec.floating("learning_rate", 1e-3, 0, 10, "Base learning rate."),
+                ParameterSpec.integer("extra_params", 0, 0, 100_000_000,
+                        "Extra trainable values that take part in the loss with weight 0 (optimiser load for benches)."));
     }
 
     @Override
@@ -78,10 +80,21 @@ public final class ToyMethod implements TrainingMethod {
             tensors.add(a);
             tensors.add(b);
         }
+        long extra = p.getLong("extra_params");
+        NDArray ballast = extra > 0 ? context.manager().zeros(new Shape(extra)) : null;
+        if (ballast != null) {
+            tensors.add(ballast);
+        }
         return new TrainingSession() {
             @Override
             public List<ParameterGroup> parameterGroups() {
                 return List.of(new ParameterGroup("unet", tensors, lr));
+            }
+
+            @Override
+            public NDArray loss(dev.easel.api.training.TrainingStep step) {
+                NDArray loss = step.diffusionLoss();
+                return ballast == null ? loss : loss.add(ballast.sum().mul(0f));
             }
 
             @Override
