@@ -2,6 +2,8 @@ package dev.easel.core.train.config;
 
 import dev.easel.api.ParameterValues;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -20,7 +22,7 @@ public record JobConfig(String source, String methodId, ParameterValues engine, 
                         List<String> warnings, Map<String, Object> raw) {
     public JobConfig {
         warnings = List.copyOf(warnings);
-        raw = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(raw));
+        raw = Collections.unmodifiableMap(new LinkedHashMap<>(raw));
     }
 
     /** An engine string value, {@code null} if empty. */

@@ -30,6 +30,9 @@ public final class JobConfigLoader {
             "networks.oft", "oft/kohya",
             "lycoris.kohya", "lycoris/kohya");
 
+    /** Engine keys only a method's export can honour. */
+    private static final List<String> METHOD_OUTPUT_KEYS = List.of("save_model_as", "save_precision");
+
     private final MethodResolver methods;
 
     public JobConfigLoader(MethodResolver methods) {
@@ -142,6 +145,12 @@ public final class JobConfigLoader {
         }
         ParameterValues methodValues = validate(methodSchema, methodRaw, sources, source);
         checkCombinations(engineValues, sources, source);
+        for (String key : METHOD_OUTPUT_KEYS) {
+            if (raw.containsKey(key) && methodSchema.spec(key).isEmpty()) {
+                warnings.add(sources.getOrDefault(key, source) + ": method '" + methodId + "' chooses its own output"
+                        + " format; '" + key + "' has no effect on it");
+            }
+        }
         if (!engineValues.getString("mixed_precision").equals("no")) {
             warnings.add(sources.getOrDefault("mixed_precision", source) + ": mixed_precision = "
                     + engineValues.getString("mixed_precision") + " applies to frozen weights on devices that support"

@@ -41,7 +41,17 @@ public final class KohyaKeys {
             Map.entry("tokenizer_cache_dir", "the tokenizer ships with Easel"),
             Map.entry("cache_text_encoder_outputs", "text is encoded per step"),
             Map.entry("skip_cache_check", "cache entries are keyed by content"),
-            Map.entry("vae", "the VAE comes from the base model"),
+            Map.entry("v2", "the model's version is read from the checkpoint"),
+            Map.entry("dynamo_backend", "no graph compiler"),
+            Map.entry("dynamo_mode", "no graph compiler"),
+            Map.entry("dynamo_use_fullgraph", "no graph compiler"),
+            Map.entry("dynamo_use_dynamic", "no graph compiler"),
+            Map.entry("torch_compile", "no graph compiler"),
+            Map.entry("num_cpu_threads_per_process", "libtorch picks its thread count"),
+            Map.entry("disable_mmap_load_safetensors", "safetensors are always memory-mapped"),
+            Map.entry("mem_eff_save", "results are always written streaming"),
+            Map.entry("cpu_offload_checkpointing", "memory is managed by the engine"),
+            Map.entry("blocks_to_swap", "memory is managed by the engine"),
             Map.entry("output_config", "the config is stored in the state folder"),
             Map.entry("save_n_epoch_ratio", "use save_every_n_epochs"),
             Map.entry("save_last_n_epochs", "use keep_last_n_checkpoints"),
@@ -58,8 +68,6 @@ public final class KohyaKeys {
             Map.entry("metadata_license", "set by the method"),
             Map.entry("metadata_tags", "set by the method"),
             Map.entry("no_metadata", "metadata is always written"),
-            Map.entry("lr_scheduler_type", "use lr_scheduler"),
-            Map.entry("lr_scheduler_args", "use lr_scheduler_num_cycles / lr_scheduler_power"),
             Map.entry("seed_per_epoch", "every random choice derives from seed, epoch and step"),
             Map.entry("initial_step", "resume restores the step"),
             Map.entry("initial_epoch", "resume restores the epoch"),
@@ -73,8 +81,8 @@ public final class KohyaKeys {
             "huber_scale", "token_warmup_min", "token_warmup_step", "validation_split", "validation_seed",
             "validate_every_n_steps", "validate_every_n_epochs", "max_validation_steps", "dataset_repeats",
             "enable_wildcard", "secondary_separator", "fp8_base", "fp8_base_unet", "stop_text_encoder_training",
-            "dataset_class", "max_bucket_reso_steps", "immiscible_noise", "lr_decay_steps",
-            "lr_scheduler_timescale", "lr_scheduler_min_lr_ratio");
+            "dataset_class", "immiscible_noise", "lr_decay_steps", "lr_scheduler_timescale",
+            "lr_scheduler_min_lr_ratio", "lr_scheduler_type", "lr_scheduler_args", "vae");
 
     /** Keys of kohya's network training that belong to the method (LoRA and its variants). */
     public static final Set<String> NETWORK = Set.of(

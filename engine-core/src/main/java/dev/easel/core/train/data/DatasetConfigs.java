@@ -86,18 +86,8 @@ public final class DatasetConfigs {
         List<DatasetSpec> out = new ArrayList<>();
         for (JsonNode d : datasets) {
             Map<String, Object> level = new LinkedHashMap<>(general);
-            Iterator<Map.Entry<String, JsonNode>> fields = d.fields();
-            Map<String, Object> own = new LinkedHashMap<>();
-            JsonNode subsetNodes = null;
-            while (fields.hasNext()) {
-                Map.Entry<String, JsonNode> f = fields.next();
-                if (f.getKey().equals("subsets")) {
-                    subsetNodes = f.getValue();
-                }
-            }
-            read(d, "[[datasets]]", src, own, union(SUBSET_KEYS, DATASET_KEYS, Set.of("subsets")), warnings);
-            own.remove("subsets");
-            level.putAll(own);
+            read(d, "[[datasets]]", src, level, union(SUBSET_KEYS, DATASET_KEYS, Set.of("subsets")), warnings);
+            JsonNode subsetNodes = d.get("subsets");
             if (subsetNodes == null || !subsetNodes.isArray() || subsetNodes.isEmpty()) {
                 throw new ConfigException(src, "subsets", "a [[datasets]] entry has no [[datasets.subsets]]");
             }

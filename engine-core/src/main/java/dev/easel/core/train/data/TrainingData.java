@@ -102,41 +102,44 @@ public final class TrainingData {
         return data;
     }
 
+    /** One cache entry to fill: an image, flipped or not. */
+    private record Variant(ImageEntry entry, boolean flip) {
+        Bucket bucket() {
+            return entry.bucket();
+        }
+    }
+
     private void fillCache(int vaeBatchSize, NDManager manager, CacheProgress progress) throws IOException {
-        List<Object[]> todo = new ArrayList<>();
+        List<Variant> todo = new ArrayList<>();
         for (ImageEntry e : entries) {
             if (e.contentHash() == null) {
                 continue;
             }
             for (boolean flip : e.subset().flipAug() ? new boolean[] {false, true} : new boolean[] {false}) {
                 if (!cache.has(e, flip)) {
-                    todo.add(new Object[] {e, flip});
+                    todo.add(new Variant(e, flip));
                 }
             }
         }
         // Same-sized images are encoded together.
-        todo.sort((a, b) -> {
-            Bucket x = ((ImageEntry) a[0]).bucket();
-            Bucket y = ((ImageEntry) b[0]).bucket();
-            return x.width() != y.width() ? Integer.compare(x.width(), y.width()) : Integer.compare(x.height(),
-                    y.height());
-        });
+        todo.sort(java.util.Comparator.<Variant>comparingInt(v -> v.bucket().width())
+                .thenComparingInt(v -> v.bucket().height()));
         int done = 0;
         progress.update(0, todo.size());
         int i = 0;
         while (i < todo.size()) {
-            Bucket b = ((ImageEntry) todo.get(i)[0]).bucket();
+            Bucket b = todo.get(i).bucket();
             int j = i;
-            while (j < todo.size() && j - i < vaeBatchSize && ((ImageEntry) todo.get(j)[0]).bucket().width()
-                    == b.width() && ((ImageEntry) todo.get(j)[0]).bucket().height() == b.height()) {
+            while (j < todo.size() && j - i < vaeBatchSize && todo.get(j).bucket().width() == b.width()
+                    && todo.get(j).bucket().height() == b.height()) {
                 j++;
             }
             try (NDManager scope = manager.newSubManager()) {
                 float[] pixels = new float[(j - i) * 3 * b.width() * b.height()];
                 int plane = 3 * b.width() * b.height();
                 for (int k = i; k < j; k++) {
-                    ImageEntry e = (ImageEntry) todo.get(k)[0];
-                    boolean flip = (Boolean) todo.get(k)[1];
+                    ImageEntry e = todo.get(k).entry();
+                    boolean flip = todo.get(k).flip();
                     float[] px = ImageTransform.pixels(ImageFiles.readRgb(e.path()), e.bucket(), e.bucket().cropLeft(),
                             e.bucket().cropTop(), flip);
                     System.arraycopy(px, 0, pixels, (k - i) * plane, plane);
@@ -144,7 +147,7 @@ public final class TrainingData {
                 NDArray input = scope.create(pixels, new Shape(j - i, 3, b.height(), b.width()));
                 NDArray latents = model.encodeImages(input);
                 for (int k = i; k < j; k++) {
-                    cache.store((ImageEntry) todo.get(k)[0], (Boolean) todo.get(k)[1], latents.get(k - i));
+                    cache.store(todo.get(k).entry(), todo.get(k).flip(), latents.get(k - i));
                 }
             }
             done += j - i;

@@ -8,11 +8,9 @@ import dev.easel.api.training.NetworkHooks;
 import dev.easel.api.training.TrainingContext;
 import dev.easel.core.plugin.PluginKind;
 import dev.easel.core.plugin.PluginLease;
-import dev.easel.core.plugin.PluginNotFoundException;
 import dev.easel.core.plugin.PluginRegistry;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.NoSuchElementException;
 
 /** What a method gets at {@code start}: the job's manager, seed, model hooks, schedule and adapter types. */
 final class EngineTrainingContext implements TrainingContext, AutoCloseable {
@@ -59,13 +57,10 @@ final class EngineTrainingContext implements TrainingContext, AutoCloseable {
 
     @Override
     public synchronized AdapterType adapterType(String selector) {
-        try {
-            PluginLease<AdapterType> lease = registry.lease(PluginKind.ADAPTER_TYPE, selector, AdapterType.class);
-            leases.add(lease);
-            return lease.get();
-        } catch (PluginNotFoundException e) {
-            throw new NoSuchElementException(e.getMessage());
-        }
+        // PluginNotFoundException is the NoSuchElementException the SPI promises, naming what is installed.
+        PluginLease<AdapterType> lease = registry.lease(PluginKind.ADAPTER_TYPE, selector, AdapterType.class);
+        leases.add(lease);
+        return lease.get();
     }
 
     @Override

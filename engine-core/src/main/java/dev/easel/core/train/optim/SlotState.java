@@ -31,7 +31,7 @@ final class SlotState {
     void restore(Map<String, NDArray> state, ai.djl.ndarray.NDManager manager) {
         slots.clear();
         state.forEach((k, v) -> {
-            NDArray copy = v.toDevice(v.getDevice(), true).duplicate();
+            NDArray copy = v.duplicate();
             copy.attach(manager);
             NDScope.unregister(copy);
             slots.put(k, copy);
