@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 class DiffusionLossTest {
     private static LossOptions options(boolean v, double gamma, boolean debiased, double prior) {
-        return new LossOptions(v, false, gamma, false, debiased, prior, 0, false, 0, 0, 1000);
+        return new LossOptions(v, false, gamma, false, debiased, prior, 0, false, 0, false, 0, 1000);
     }
 
     @Test
@@ -65,7 +65,7 @@ class DiffusionLossTest {
 
     @Test
     void noiseIsAFunctionOfTheSeedAlone() {
-        LossOptions o = new LossOptions(false, false, 0, false, false, 1, 0.1, false, 0.1, 100, 200);
+        LossOptions o = new LossOptions(false, false, 0, false, false, 1, 0.1, false, 0.1, true, 100, 200);
         StepNoise a = StepNoise.draw(42, o, 2, 4, 3, 3);
         StepNoise b = StepNoise.draw(42, o, 2, 4, 3, 3);
         assertArrayEquals(a.noise(), b.noise());

@@ -47,6 +47,7 @@ class JobConfigTest {
                 max_train_steps = 50
                 xformers = true
                 mixed_precision = "fp16"
+                caption_extention = ".txt"
                 """);
         JobConfig job = loader.load(f, "toy/test", Map.of("seed", "9"));
         assertEquals("toy/test", job.methodId());
@@ -59,6 +60,7 @@ class JobConfigTest {
         assertTrue(job.warnings().stream().anyMatch(w -> w.startsWith(f + ": kohya key 'xformers' has no effect")),
                 job.warnings().toString());
         assertTrue(job.warnings().stream().anyMatch(w -> w.contains("mixed_precision = fp16")));
+        assertEquals(".txt", job.engine().getString("caption_extension"), "kohya's old spelling still works");
     }
 
     @Test

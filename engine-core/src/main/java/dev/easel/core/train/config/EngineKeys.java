@@ -94,6 +94,7 @@ public final class EngineKeys {
             floating("noise_offset", 0, 0, 10, "Offset noise strength (0.1 typical)."),
             bool("noise_offset_random_strength", false, "Scale the offset by U(0,1) per sample."),
             floating("ip_noise_gamma", 0, 0, 10, "Input-perturbation noise strength (0.1 typical)."),
+            bool("ip_noise_gamma_random_strength", false, "Scale the input perturbation by U(0,1) per step."),
             floating("min_snr_gamma", 0, 0, 1000, "Min-SNR-gamma loss weighting (5 recommended; 0: off)."),
             bool("debiased_estimation_loss", false, "Weight the loss by 1/sqrt(SNR)."),
             bool("scale_v_pred_loss_like_noise_pred", false, "Scale the v loss by SNR/(SNR+1)."),

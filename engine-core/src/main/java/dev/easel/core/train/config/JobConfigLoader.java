@@ -74,7 +74,20 @@ public final class JobConfigLoader {
         return resolve(source, new LinkedHashMap<>(values), sources);
     }
 
-    private JobConfig resolve(String source, Map<String, Object> raw, Map<String, String> sources) {
+    private JobConfig resolve(String source, Map<String, Object> given, Map<String, String> sources) {
+        List<String> warnings = new ArrayList<>();
+        Map<String, Object> raw = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : given.entrySet()) {
+            String alias = KohyaKeys.ALIASES.get(e.getKey());
+            if (alias != null && !given.containsKey(alias)) {
+                warnings.add(sources.getOrDefault(e.getKey(), source) + ": '" + e.getKey() + "' is kohya's old"
+                        + " spelling of '" + alias + "'");
+                raw.put(alias, e.getValue());
+                sources.put(alias, sources.getOrDefault(e.getKey(), source));
+            } else {
+                raw.put(e.getKey(), e.getValue());
+            }
+        }
         String methodId = methodId(raw, sources, source);
         ParameterSchema methodSchema;
         try {
@@ -86,7 +99,6 @@ public final class JobConfigLoader {
         ParameterSchema engineSchema = EngineKeys.SCHEMA;
         Map<String, Object> engineRaw = new LinkedHashMap<>();
         Map<String, Object> methodRaw = new LinkedHashMap<>();
-        List<String> warnings = new ArrayList<>();
         for (Map.Entry<String, Object> e : raw.entrySet()) {
             String key = e.getKey();
             Object value = e.getValue();

@@ -42,6 +42,19 @@ public final class KohyaKeys {
             Map.entry("cache_text_encoder_outputs", "text is encoded per step"),
             Map.entry("skip_cache_check", "cache entries are keyed by content"),
             Map.entry("v2", "the model's version is read from the checkpoint"),
+            Map.entry("huggingface_repo_type", "no uploads"),
+            Map.entry("huggingface_path_in_repo", "no uploads"),
+            Map.entry("huggingface_repo_visibility", "no uploads"),
+            Map.entry("fused_backward_pass", "an Adafactor memory option; optimisers here update after backward"),
+            Map.entry("cache_info", "images are scanned at every start"),
+            Map.entry("config_file", "give the config file to easel train"),
+            Map.entry("offload_optimizer_device", "single device"),
+            Map.entry("offload_optimizer_nvme_path", "single device"),
+            Map.entry("offload_param_device", "single device"),
+            Map.entry("offload_param_nvme_path", "single device"),
+            Map.entry("zero3_init_flag", "single device"),
+            Map.entry("zero3_save_16bit_model", "single device"),
+            Map.entry("fp16_master_weights_and_gradients", "trainable tensors always stay fp32"),
             Map.entry("dynamo_backend", "no graph compiler"),
             Map.entry("dynamo_mode", "no graph compiler"),
             Map.entry("dynamo_use_fullgraph", "no graph compiler"),
@@ -82,7 +95,11 @@ public final class KohyaKeys {
             "validate_every_n_steps", "validate_every_n_epochs", "max_validation_steps", "dataset_repeats",
             "enable_wildcard", "secondary_separator", "fp8_base", "fp8_base_unet", "stop_text_encoder_training",
             "dataset_class", "immiscible_noise", "lr_decay_steps", "lr_scheduler_timescale",
-            "lr_scheduler_min_lr_ratio", "lr_scheduler_type", "lr_scheduler_args", "vae");
+            "lr_scheduler_min_lr_ratio", "lr_scheduler_type", "lr_scheduler_args", "vae", "debug_dataset",
+            "caption_separator");
+
+    /** Old spellings kohya still accepts, and the key each means. */
+    public static final Map<String, String> ALIASES = Map.of("caption_extention", "caption_extension");
 
     /** Keys of kohya's network training that belong to the method (LoRA and its variants). */
     public static final Set<String> NETWORK = Set.of(

@@ -14,12 +14,13 @@ import dev.easel.core.train.config.JobConfig;
  * @param noiseOffset          offset-noise strength
  * @param noiseOffsetRandom    scale the offset by U(0,1) per step
  * @param ipNoiseGamma         input-perturbation strength
+ * @param ipNoiseRandom        scale the perturbation by U(0,1) per step
  * @param minTimestep          lowest timestep sampled
  * @param maxTimestep          timesteps are sampled below this
  */
 public record LossOptions(boolean vPrediction, boolean l1, double minSnrGamma, boolean scaleVPredLikeNoise,
                           boolean debiased, double priorLossWeight, double noiseOffset, boolean noiseOffsetRandom,
-                          double ipNoiseGamma, int minTimestep, int maxTimestep) {
+                          double ipNoiseGamma, boolean ipNoiseRandom, int minTimestep, int maxTimestep) {
     /** The options a job config sets. */
     public static LossOptions of(JobConfig job) {
         var e = job.engine();
@@ -27,6 +28,7 @@ public record LossOptions(boolean vPrediction, boolean l1, double minSnrGamma, b
                 e.getDouble("min_snr_gamma"), e.getBoolean("scale_v_pred_loss_like_noise_pred"),
                 e.getBoolean("debiased_estimation_loss"), e.getDouble("prior_loss_weight"),
                 e.getDouble("noise_offset"), e.getBoolean("noise_offset_random_strength"),
-                e.getDouble("ip_noise_gamma"), e.getInt("min_timestep"), e.getInt("max_timestep"));
+                e.getDouble("ip_noise_gamma"), e.getBoolean("ip_noise_gamma_random_strength"), e.getInt("min_timestep"),
+                e.getInt("max_timestep"));
     }
 }

@@ -38,9 +38,10 @@ public record StepNoise(long[] timesteps, float[] noise, float[] perturbation) {
         }
         float[] perturbation = null;
         if (o.ipNoiseGamma() > 0) {
+            double gamma = o.ipNoiseRandom() ? rng.nextDouble() * o.ipNoiseGamma() : o.ipNoiseGamma();
             perturbation = new float[noise.length];
             for (int i = 0; i < perturbation.length; i++) {
-                perturbation[i] = (float) (o.ipNoiseGamma() * rng.nextGaussian());
+                perturbation[i] = (float) (gamma * rng.nextGaussian());
             }
         }
         return new StepNoise(t, noise, perturbation);

@@ -105,7 +105,7 @@ public final class Trainer {
                     lossOptions = new LossOptions(true, lossOptions.l1(), lossOptions.minSnrGamma(),
                             lossOptions.scaleVPredLikeNoise(), lossOptions.debiased(), lossOptions.priorLossWeight(),
                             lossOptions.noiseOffset(), lossOptions.noiseOffsetRandom(), lossOptions.ipNoiseGamma(),
-                            lossOptions.minTimestep(), lossOptions.maxTimestep());
+                            lossOptions.ipNoiseRandom(), lossOptions.minTimestep(), lossOptions.maxTimestep());
                 }
                 Engine.getInstance().setRandomSeed((int) Seeds.mix(seed, -1));
                 try (EngineTrainingContext context = new EngineTrainingContext(manager, seed, model.hooks(), schedule,
