@@ -33,10 +33,11 @@ public final class DatasetConfigs {
     private static final Set<String> DATASET_KEYS = Set.of("resolution", "batch_size", "enable_bucket",
             "min_bucket_reso", "max_bucket_reso", "bucket_reso_steps", "bucket_no_upscale");
     private static final Set<String> SUBSET_ONLY = Set.of("image_dir", "num_repeats", "class_tokens", "is_reg");
-    private static final Set<String> IGNORED = Set.of("network_multiplier", "cache_info", "debug_dataset");
+    private static final Set<String> IGNORED = Set.of("cache_info");
     private static final Set<String> UNSUPPORTED = Set.of("metadata_file", "color_aug", "face_crop_aug_range",
             "alpha_mask", "conditioning_data_dir", "secondary_separator", "enable_wildcard", "token_warmup_min",
-            "token_warmup_step", "validation_split", "validation_seed");
+            "token_warmup_step", "validation_split", "validation_seed", "network_multiplier", "custom_attributes",
+            "resize_interpolation", "caption_separator", "debug_dataset");
 
     private DatasetConfigs() {
     }
