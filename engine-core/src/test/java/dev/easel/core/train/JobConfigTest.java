@@ -96,6 +96,13 @@ class JobConfigTest {
                 + "learning_rate = \"0.1:20, 0.2:10\"\n");
         assertTrue(fails(badLr, Map.of()).getMessage().startsWith(badLr + ": 'learning_rate' must have increasing"));
 
+        Path badOptimizer = file("opt.toml", "pretrained_model_name_or_path = \"toy:1\"\ntrain_data_dir = \"DATA\"\n"
+                + "optimizer_type = \"Lion\"\noptimizer_args = [\"eps=1e-8\"]\n");
+        ConfigException opt = fails(badOptimizer, Map.of());
+        assertEquals("optimizer_args", opt.key());
+        assertTrue(opt.getMessage().startsWith(badOptimizer + ": optimizer_args [eps] are not options of Lion"),
+                opt.getMessage());
+
         Path noModel = file("nomodel.toml", "train_data_dir = \"DATA\"\n");
         assertTrue(fails(noModel, Map.of()).getMessage().contains("'pretrained_model_name_or_path' is required"));
 

@@ -5,6 +5,7 @@ import dev.easel.api.ParameterSchema;
 import dev.easel.api.ParameterSpec;
 import dev.easel.api.ParameterType;
 import dev.easel.api.ParameterValues;
+import dev.easel.core.train.optim.Optimizers;
 import dev.easel.core.train.optim.StepwiseLearningRate;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -157,6 +158,15 @@ public final class JobConfigLoader {
         }
         ParameterValues methodValues = validate(methodSchema, methodRaw, sources, source);
         checkCombinations(engineValues, sources, source);
+        String optimizer = Optimizers.configuredType(engineValues);
+        try {
+            // Builds nothing (no arrays until the first step); only checks the name and the arguments.
+            Optimizers.create(optimizer, engineValues.getString("optimizer_args"), null,
+                    w -> warnings.add(sources.getOrDefault("optimizer_type", source) + ": " + w));
+        } catch (IllegalArgumentException e) {
+            String key = e.getMessage().startsWith("optimizer_args") ? "optimizer_args" : "optimizer_type";
+            throw new ConfigException(sources.getOrDefault(key, source), key, e.getMessage());
+        }
         for (String key : METHOD_OUTPUT_KEYS) {
             if (raw.containsKey(key) && methodSchema.spec(key).isEmpty()) {
                 warnings.add(sources.getOrDefault(key, source) + ": method '" + methodId + "' chooses its own output"

@@ -124,7 +124,8 @@ final class TrainingRun {
         total = Math.min(total, stepwise.endStep());
         lrSchedule = new LrSchedule(e.getString("lr_scheduler"), total, e.getDouble("lr_warmup_steps"),
                 e.getInt("lr_scheduler_num_cycles"), e.getDouble("lr_scheduler_power"), stepwise);
-        optimizer = optimizerOf(e.getString("optimizer_type"), e.getString("optimizer_args"));
+        // Validated with its warnings when the config was loaded.
+        optimizer = Optimizers.create(Optimizers.configuredType(e), e.getString("optimizer_args"), manager, w -> { });
 
         if (resumeFrom != null) {
             restore(resumeFrom);
@@ -235,21 +236,6 @@ final class TrainingRun {
             epoch++;
             position = 0;
             batches = data.epoch(seed, epoch);
-        }
-    }
-
-    private Optimizer optimizerOf(String type, String args) {
-        var e = job.engine();
-        if (e.getBoolean("use_lion_optimizer")) {
-            type = "Lion";
-        } else if (e.getBoolean("use_8bit_adam")) {
-            type = "AdamW8bit";
-        }
-        try {
-            return Optimizers.create(type, args, manager, w -> listener.warning(job.source() + ": " + w));
-        } catch (IllegalArgumentException ex) {
-            throw new dev.easel.core.train.config.ConfigException(job.source(), "optimizer_type",
-                    ex.getMessage());
         }
     }
 

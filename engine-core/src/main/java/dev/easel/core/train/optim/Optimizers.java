@@ -77,6 +77,17 @@ public final class Optimizers {
         return opt;
     }
 
+    /** The optimiser a job config names, honouring kohya's old {@code use_lion_optimizer}/{@code use_8bit_adam}. */
+    public static String configuredType(dev.easel.api.ParameterValues engine) {
+        if (engine.getBoolean("use_lion_optimizer")) {
+            return "Lion";
+        }
+        if (engine.getBoolean("use_8bit_adam")) {
+            return "AdamW8bit";
+        }
+        return engine.getString("optimizer_type");
+    }
+
     /** Splits {@code key=value} words (space-separated, as kohya passes them). */
     static Map<String, String> parseArgs(String args) {
         Map<String, String> out = new LinkedHashMap<>();
