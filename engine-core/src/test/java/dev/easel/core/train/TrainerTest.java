@@ -149,7 +149,16 @@ class TrainerTest {
         assertFalse(Files.exists(tmp.resolve("killed-" + optimizer + "/toy.safetensors")));
 
         killed.put("resume", "latest");
-        TrainingResult resumed = TrainFixtures.train(killed, TrainingListener.NONE, () -> false);
+        List<String> warnings = new ArrayList<>();
+        TrainingListener warned = new TrainingListener() {
+            @Override
+            public void warning(String line) {
+                warnings.add(line);
+            }
+        };
+        TrainingResult resumed = TrainFixtures.train(killed, warned, () -> false);
+        assertEquals(List.of(), warnings.stream().filter(w -> w.contains("resuming")).toList(),
+                "same config, no change reported");
         assertEquals(20, resumed.steps());
         try (NDManager m = TrainFixtures.RUNTIME.newManager()) {
             Map<String, NDArray> a = TensorFiles.read(tmp.resolve("straight-" + optimizer + "/toy.safetensors"), m);
@@ -188,6 +197,30 @@ class TrainerTest {
             assertEquals("toy:1: no diffusion model backend is installed in this engine, so it cannot be trained on"
                     + " (the SD networks register one)", e.getMessage());
         }
+    }
+
+    @Test
+    void epochCheckpointsUseKohyaNamesAndChangedResumesAreReported() throws IOException {
+        Map<String, String> p = params("epoch-names");
+        p.put("max_train_epochs", "3");
+        p.put("save_every_n_epochs", "1");
+        p.put("train_batch_size", "3");
+        TrainFixtures.train(p, TrainingListener.NONE, () -> false);
+        assertTrue(Files.exists(tmp.resolve("epoch-names/toy-000001.safetensors")));
+        assertTrue(Files.exists(tmp.resolve("epoch-names/toy-000002.safetensors")));
+        assertFalse(Files.exists(tmp.resolve("epoch-names/toy-000003.safetensors")), "the last is the result");
+
+        p.put("resume", tmp.resolve("epoch-names/state/step-00000002").toString());
+        p.put("max_train_epochs", "4");
+        List<String> warnings = new ArrayList<>();
+        TrainFixtures.train(p, new TrainingListener() {
+            @Override
+            public void warning(String line) {
+                warnings.add(line);
+            }
+        }, () -> false);
+        assertTrue(warnings.stream().anyMatch(w -> w.contains("'max_train_epochs' changed (3 -> 4)")),
+                warnings.toString());
     }
 
     @Test

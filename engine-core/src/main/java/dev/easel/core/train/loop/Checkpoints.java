@@ -104,12 +104,21 @@ public final class Checkpoints {
         }
     }
 
-    /** Deletes all but the newest {@code keep} step results ({@code NAME-step00000100.*}) in the output folder. */
+    /**
+     * Deletes all but the newest {@code keep} step results ({@code NAME-step00000100.*}) and epoch results
+     * ({@code NAME-000002.*}, kohya's naming) in the output folder.
+     */
     public static void pruneResults(Path outputDir, String outputName, int keep) throws IOException {
+        pruneResults(outputDir, outputName, "-step", 8, keep);
+        pruneResults(outputDir, outputName, "-", 6, keep);
+    }
+
+    private static void pruneResults(Path outputDir, String outputName, String infix, int digits, int keep)
+            throws IOException {
         if (keep <= 0 || !Files.isDirectory(outputDir)) {
             return;
         }
-        Pattern p = Pattern.compile(Pattern.quote(outputName) + "-step(\\d{8})\\..+");
+        Pattern p = Pattern.compile(Pattern.quote(outputName + infix) + "(\\d{" + digits + "})\\..+");
         List<Path> results;
         try (Stream<Path> s = Files.list(outputDir)) {
             results = s.filter(f -> p.matcher(f.getFileName().toString()).matches()).toList();
@@ -120,7 +129,7 @@ public final class Checkpoints {
             return Long.parseLong(m.group(1));
         }).distinct().sorted().toList();
         for (int i = 0; i < steps.size() - keep; i++) {
-            String prefix = String.format("%s-step%08d.", outputName, steps.get(i));
+            String prefix = outputName + infix + String.format("%0" + digits + "d.", steps.get(i));
             for (Path f : results) {
                 if (f.getFileName().toString().startsWith(prefix)) {
                     Files.deleteIfExists(f);

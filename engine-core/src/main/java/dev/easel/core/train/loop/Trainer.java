@@ -3,6 +3,7 @@ package dev.easel.core.train.loop;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.easel.api.training.TrainingMethod;
 import dev.easel.api.training.TrainingSession;
@@ -19,6 +20,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -59,10 +64,11 @@ public final class Trainer {
         Files.createDirectories(outputDir);
         Path stateRoot = outputDir.resolve("state");
         Path resumeFrom = resumeFolder(stateRoot);
+        job.warnings().forEach(listener::warning);
         if (resumeFrom != null) {
             seed = readSeed(resumeFrom);
+            changedSince(resumeFrom).forEach(listener::warning);
         }
-        job.warnings().forEach(listener::warning);
         listener.phase("loading");
         try (NDManager manager = parentManager.newSubManager();
              PluginLease<TrainingMethod> lease = registry.lease(PluginKind.TRAINING_METHOD, job.methodId(),
@@ -105,6 +111,30 @@ public final class Trainer {
             throw new IOException(job.source() + ": resume folder " + folder + " is not an Easel state folder");
         }
         return folder;
+    }
+
+    /** Keys whose value differs from the config the state was written with: a resume is exact only without any. */
+    private List<String> changedSince(Path folder) throws IOException {
+        JsonNode saved = JSON.readTree(folder.resolve("state.json").toFile()).path("config");
+        JsonNode now = JSON.valueToTree(job.raw());
+        Set<String> keys = new TreeSet<>();
+        saved.fieldNames().forEachRemaining(keys::add);
+        now.fieldNames().forEachRemaining(keys::add);
+        keys.removeAll(Set.of("resume", "output_dir", "latent_cache_dir"));
+        List<String> out = new ArrayList<>();
+        for (String k : keys) {
+            JsonNode a = saved.get(k);
+            JsonNode b = now.get(k);
+            if (a == null || b == null || !a.asText().equals(b.asText())) {
+                out.add(job.source() + ": resuming from " + folder + " with '" + k + "' changed (" + text(a) + " -> "
+                        + text(b) + "); the run will not repeat an uninterrupted one exactly");
+            }
+        }
+        return out;
+    }
+
+    private static String text(JsonNode n) {
+        return n == null ? "unset" : n.isTextual() ? n.textValue() : n.toString();
     }
 
     private static long readSeed(Path folder) throws IOException {

@@ -205,9 +205,9 @@ final class TrainingRun {
                 boolean end = step >= total || session.finished();
                 long everySteps = e.getLong("save_every_n_steps");
                 long everyEpochs = e.getLong("save_every_n_epochs");
-                if (!end && ((everySteps > 0 && step % everySteps == 0)
-                        || (everyEpochs > 0 && epochEnded && epoch % everyEpochs == 0))) {
-                    checkpoint(total);
+                boolean byEpoch = everyEpochs > 0 && epochEnded && epoch % everyEpochs == 0;
+                if (!end && ((everySteps > 0 && step % everySteps == 0) || byEpoch)) {
+                    checkpoint(total, byEpoch);
                 }
                 long sampleSteps = e.getLong("sample_every_n_steps");
                 long sampleEpochs = e.getLong("sample_every_n_epochs");
@@ -253,9 +253,11 @@ final class TrainingRun {
         return 0;
     }
 
-    private void checkpoint(long total) throws IOException {
+    /** Writes a step (or, as kohya names them, epoch) result and a state folder; prunes older ones. */
+    private void checkpoint(long total, boolean byEpoch) throws IOException {
         listener.phase("saving");
-        String name = String.format("%s-step%08d", job.outputName(), step);
+        String name = byEpoch ? String.format("%s-%06d", job.outputName(), epoch)
+                : String.format("%s-step%08d", job.outputName(), step);
         export(name);
         int keep = keepCount();
         Checkpoints.pruneResults(outputDir, job.outputName(), keep);
