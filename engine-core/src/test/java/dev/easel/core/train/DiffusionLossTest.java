@@ -3,6 +3,7 @@ package dev.easel.core.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 class DiffusionLossTest {
     private static LossOptions options(boolean v, double gamma, boolean debiased, double prior) {
-        return new LossOptions(v, false, gamma, false, debiased, prior, 0, false, 0, false, 0, 1000);
+        return new LossOptions(v, false, gamma, false, debiased, prior, 0, false, 0, 0, 0.3, 0, false, 0, 1000);
     }
 
     @Test
@@ -64,16 +65,46 @@ class DiffusionLossTest {
     }
 
     @Test
+    void multiresNoiseHasUnitDeviationAndAdaptiveOffsetFollowsTheLatentMean() {
+        LossOptions multires = new LossOptions(false, false, 0, false, false, 1, 0, false, 0, 6, 0.3, 0, false, 0,
+                1000);
+        StepNoise n = StepNoise.draw(7, multires, null, 2, 4, 16, 16);
+        double sum = 0;
+        double sq = 0;
+        for (float v : n.noise()) {
+            sum += v;
+        }
+        double mean = sum / n.noise().length;
+        for (float v : n.noise()) {
+            sq += (v - mean) * (v - mean);
+        }
+        assertEquals(1.0, Math.sqrt(sq / (n.noise().length - 1)), 1e-4);
+        assertArrayEquals(n.noise(), StepNoise.draw(7, multires, null, 2, 4, 16, 16).noise());
+
+        LossOptions adaptive = new LossOptions(false, false, 0, false, false, 1, 0.0001, false, 100, 0, 0.3, 0,
+                false, 0, 1000);
+        float[] latents = new float[2 * 4 * 9];
+        java.util.Arrays.fill(latents, 0, 9, 5f);
+        StepNoise plain = StepNoise.draw(11, new LossOptions(false, false, 0, false, false, 1, 0.0001, false, 0, 0,
+                0.3, 0, false, 0, 1000), latents, 2, 4, 3, 3);
+        StepNoise shifted = StepNoise.draw(11, adaptive, latents, 2, 4, 3, 3);
+        double moved = Math.abs(shifted.noise()[0] - plain.noise()[0]);
+        double still = Math.abs(shifted.noise()[9] - plain.noise()[9]);
+        assertTrue(moved > 1e-3, "channel with mean 5 gets a large offset: " + moved);
+        assertTrue(still < 1e-3, "zero-mean channel keeps the small base offset: " + still);
+    }
+
+    @Test
     void noiseIsAFunctionOfTheSeedAlone() {
-        LossOptions o = new LossOptions(false, false, 0, false, false, 1, 0.1, false, 0.1, true, 100, 200);
-        StepNoise a = StepNoise.draw(42, o, 2, 4, 3, 3);
-        StepNoise b = StepNoise.draw(42, o, 2, 4, 3, 3);
+        LossOptions o = new LossOptions(false, false, 0, false, false, 1, 0.1, false, 0, 0, 0.3, 0.1, true, 100, 200);
+        StepNoise a = StepNoise.draw(42, o, null, 2, 4, 3, 3);
+        StepNoise b = StepNoise.draw(42, o, null, 2, 4, 3, 3);
         assertArrayEquals(a.noise(), b.noise());
         assertArrayEquals(a.timesteps(), b.timesteps());
         assertArrayEquals(a.perturbation(), b.perturbation());
         for (long t : a.timesteps()) {
             assertEquals(true, t >= 100 && t < 200);
         }
-        assertNotEquals(a.noise()[0], StepNoise.draw(43, o, 2, 4, 3, 3).noise()[0]);
+        assertNotEquals(a.noise()[0], StepNoise.draw(43, o, null, 2, 4, 3, 3).noise()[0]);
     }
 }

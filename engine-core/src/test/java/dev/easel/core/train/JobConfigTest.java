@@ -103,6 +103,10 @@ class JobConfigTest {
         assertTrue(opt.getMessage().startsWith(badOptimizer + ": optimizer_args [eps] are not options of Lion"),
                 opt.getMessage());
 
+        Path adaptive = file("adaptive.toml", "pretrained_model_name_or_path = \"toy:1\"\ntrain_data_dir = \"DATA\"\n"
+                + "adaptive_noise_scale = 0.01\n");
+        assertTrue(fails(adaptive, Map.of()).getMessage().endsWith("'adaptive_noise_scale' needs 'noise_offset'"));
+
         Path noModel = file("nomodel.toml", "train_data_dir = \"DATA\"\n");
         assertTrue(fails(noModel, Map.of()).getMessage().contains("'pretrained_model_name_or_path' is required"));
 

@@ -78,7 +78,15 @@ class TrainCommandTest {
                 xformers = true
                 gradient_checkpointing = true
                 noise_offset = 0.05
+                adaptive_noise_scale = 0.01
+                multires_noise_iterations = 6
+                multires_noise_discount = 0.3
                 min_snr_gamma = 5
+                masked_loss = false
+                zero_terminal_snr = false
+                huber_c = 0.1
+                huber_schedule = "snr"
+                v_pred_like_loss = 0
                 save_every_n_steps = 6
                 max_data_loader_n_workers = 0
 

@@ -117,7 +117,7 @@ final class TrainFixtures {
             reg.add(false);
         }
         NoiseSchedule schedule = new NoiseSchedule(m, "epsilon");
-        LossOptions o = new LossOptions(false, false, 0, false, false, 1, 0, false, 0, false, 0, 1000);
+        LossOptions o = new LossOptions(false, false, 0, false, false, 1, 0, false, 0, 0, 0.3, 0, false, 0, 1000);
         NDArray x0 = m.create(latents, new Shape(n, 4, 4, 4));
         NDArray eps = m.create(noise, new Shape(n, 4, 4, 4));
         NDArray ts = m.create(t);

@@ -121,6 +121,8 @@ public final class JobConfigLoader {
             if (KohyaKeys.IGNORED.containsKey(key)) {
                 warnings.add(from + ": kohya key '" + key + "' has no effect in Easel (" + KohyaKeys.IGNORED.get(key)
                         + ")");
+            } else if (KohyaKeys.UNSUPPORTED.contains(key) && KohyaKeys.inert(key, value)) {
+                continue;
             } else if (KohyaKeys.UNSUPPORTED.contains(key)) {
                 throw new ConfigException(from, key, "kohya key '" + key + "' is not supported by Easel yet;"
                         + " remove it to train without it");
@@ -231,6 +233,15 @@ public final class JobConfigLoader {
         if (v.getLong("bucket_reso_steps") % 8 != 0) {
             throw new ConfigException(sources.getOrDefault("bucket_reso_steps", source), "bucket_reso_steps",
                     "'bucket_reso_steps' must be a multiple of 8, not " + v.getLong("bucket_reso_steps"));
+        }
+        if (v.getDouble("adaptive_noise_scale") != 0 && v.getDouble("noise_offset") == 0) {
+            throw new ConfigException(sources.getOrDefault("adaptive_noise_scale", source), "adaptive_noise_scale",
+                    "'adaptive_noise_scale' needs 'noise_offset'");
+        }
+        if (v.getBoolean("scale_v_pred_loss_like_noise_pred") && !v.getBoolean("v_parameterization")) {
+            throw new ConfigException(sources.getOrDefault("scale_v_pred_loss_like_noise_pred", source),
+                    "scale_v_pred_loss_like_noise_pred", "'scale_v_pred_loss_like_noise_pred' needs"
+                            + " 'v_parameterization'");
         }
         if (v.getLong("min_timestep") >= v.getLong("max_timestep")) {
             throw new ConfigException(sources.getOrDefault("min_timestep", source), "min_timestep",

@@ -88,7 +88,7 @@ public final class KohyaKeys {
 
     /** Known kohya keys Easel does not implement; a config using them is refused. */
     public static final Set<String> UNSUPPORTED = Set.of(
-            "in_json", "multires_noise_iterations", "multires_noise_discount", "adaptive_noise_scale",
+            "in_json",
             "zero_terminal_snr", "masked_loss", "alpha_mask", "conditioning_data_dir", "color_aug",
             "face_crop_aug_range", "weighted_captions", "v_pred_like_loss", "huber_c", "huber_schedule",
             "huber_scale", "token_warmup_min", "token_warmup_step", "validation_split", "validation_seed",
@@ -97,6 +97,35 @@ public final class KohyaKeys {
             "dataset_class", "immiscible_noise", "lr_decay_steps", "lr_scheduler_timescale",
             "lr_scheduler_min_lr_ratio", "lr_scheduler_type", "lr_scheduler_args", "vae", "debug_dataset",
             "caption_separator");
+
+    /** kohya's defaults of unsupported keys that are not "off" values; a config may carry these unchanged. */
+    public static final Map<String, Object> UNSUPPORTED_DEFAULTS = Map.of("huber_c", 0.1, "huber_schedule", "snr",
+            "huber_scale", 1.0, "token_warmup_min", 1L, "dataset_repeats", 1L, "caption_separator", ",");
+
+    /**
+     * Whether an unsupported key's value asks for nothing: false, 0, empty, or kohya's default (GUI-written
+     * configs list every key, most at their defaults).
+     */
+    public static boolean inert(String key, Object value) {
+        if (value == null || Boolean.FALSE.equals(value) || (value instanceof java.util.List<?> l && l.isEmpty())) {
+            return true;
+        }
+        if (value instanceof Number n && n.doubleValue() == 0) {
+            return true;
+        }
+        if (value instanceof String str && (str.isBlank() || str.equalsIgnoreCase("false") || str.equals("0"))) {
+            return true;
+        }
+        Object dflt = UNSUPPORTED_DEFAULTS.get(key);
+        if (dflt instanceof Number d) {
+            try {
+                return Double.parseDouble(value.toString().trim()) == d.doubleValue();
+            } catch (NumberFormatException e) {
+                return false;
+            }
+        }
+        return dflt != null && dflt.toString().equals(value.toString());
+    }
 
     /** Old spellings kohya still accepts, and the key each means. */
     public static final Map<String, String> ALIASES = Map.of("caption_extention", "caption_extension");

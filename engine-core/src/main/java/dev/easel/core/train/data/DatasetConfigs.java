@@ -128,6 +128,11 @@ public final class DatasetConfigs {
                         ? (Object) v.doubleValue() : v.toString());
             } else if (IGNORED.contains(key)) {
                 warnings.accept(src + ": dataset key '" + key + "' has no effect in Easel");
+            } else if (UNSUPPORTED.contains(key) && dev.easel.core.train.config.KohyaKeys.inert(key,
+                    f.getValue().isBoolean() ? f.getValue().booleanValue() : f.getValue().isNumber()
+                    ? f.getValue().numberValue() : f.getValue().isArray() && f.getValue().isEmpty() ? java.util.List.of()
+                    : f.getValue().asText())) {
+                continue;
             } else if (UNSUPPORTED.contains(key)) {
                 throw new ConfigException(src, key, "dataset key '" + key + "' is not supported by Easel yet");
             } else {

@@ -82,10 +82,7 @@ public final class Trainer {
                 NDScope.unregister(schedule.alphasCumprod());
                 LossOptions lossOptions = LossOptions.of(job);
                 if (prediction.equals("v_prediction") && !lossOptions.vPrediction()) {
-                    lossOptions = new LossOptions(true, lossOptions.l1(), lossOptions.minSnrGamma(),
-                            lossOptions.scaleVPredLikeNoise(), lossOptions.debiased(), lossOptions.priorLossWeight(),
-                            lossOptions.noiseOffset(), lossOptions.noiseOffsetRandom(), lossOptions.ipNoiseGamma(),
-                            lossOptions.ipNoiseRandom(), lossOptions.minTimestep(), lossOptions.maxTimestep());
+                    lossOptions = lossOptions.withVPrediction();
                 }
                 Engine.getInstance().setRandomSeed((int) Seeds.mix(seed, -1));
                 try (EngineTrainingContext context = new EngineTrainingContext(manager, seed, model.hooks(), schedule,

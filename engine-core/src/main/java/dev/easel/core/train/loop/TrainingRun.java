@@ -160,7 +160,8 @@ final class TrainingRun {
                         List<DatasetRole> batchRoles = b.reg().stream()
                                 .map(r -> r ? regRole : DatasetRole.INSTANCE).toList();
                         Shape s = b.latents().getShape();
-                        StepNoise draws = StepNoise.draw(Seeds.mix(seed, step, micro, 4), lossOptions,
+                        float[] x0 = lossOptions.adaptiveNoiseScale() != 0 ? b.latents().toFloatArray() : null;
+                        StepNoise draws = StepNoise.draw(Seeds.mix(seed, step, micro, 4), lossOptions, x0,
                                 (int) s.get(0), (int) s.get(1), (int) s.get(2), (int) s.get(3));
                         last = new EngineTrainingStep(step, stepSeed, b.latents(), b.captions(), batchRoles,
                                 b.reg(), draws, model, schedule, lossOptions);
