@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.easel.core.train.loop.DiffusionLoss;
+import dev.easel.core.train.loop.ElementLoss;
 import dev.easel.core.train.loop.LossOptions;
 import dev.easel.core.train.loop.NoiseSchedule;
 import dev.easel.core.train.loop.StepNoise;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 class DiffusionLossTest {
     private static LossOptions options(boolean v, double gamma, boolean debiased, double prior) {
-        return new LossOptions(v, false, gamma, false, debiased, prior, 0, false, 0, 0, 0.3, 0, false, 0, 1000);
+        return new LossOptions(v, ElementLoss.L2, gamma, false, debiased, prior, 0, false, 0, 0, 0.3, 0, false, 0, 1000);
     }
 
     @Test
@@ -66,7 +67,7 @@ class DiffusionLossTest {
 
     @Test
     void multiresNoiseHasUnitDeviationAndAdaptiveOffsetFollowsTheLatentMean() {
-        LossOptions multires = new LossOptions(false, false, 0, false, false, 1, 0, false, 0, 6, 0.3, 0, false, 0,
+        LossOptions multires = new LossOptions(false, ElementLoss.L2, 0, false, false, 1, 0, false, 0, 6, 0.3, 0, false, 0,
                 1000);
         StepNoise n = StepNoise.draw(7, multires, null, 2, 4, 16, 16);
         double sum = 0;
@@ -81,11 +82,11 @@ class DiffusionLossTest {
         assertEquals(1.0, Math.sqrt(sq / (n.noise().length - 1)), 1e-4);
         assertArrayEquals(n.noise(), StepNoise.draw(7, multires, null, 2, 4, 16, 16).noise());
 
-        LossOptions adaptive = new LossOptions(false, false, 0, false, false, 1, 0.0001, false, 100, 0, 0.3, 0,
+        LossOptions adaptive = new LossOptions(false, ElementLoss.L2, 0, false, false, 1, 0.0001, false, 100, 0, 0.3, 0,
                 false, 0, 1000);
         float[] latents = new float[2 * 4 * 9];
         java.util.Arrays.fill(latents, 0, 9, 5f);
-        StepNoise plain = StepNoise.draw(11, new LossOptions(false, false, 0, false, false, 1, 0.0001, false, 0, 0,
+        StepNoise plain = StepNoise.draw(11, new LossOptions(false, ElementLoss.L2, 0, false, false, 1, 0.0001, false, 0, 0,
                 0.3, 0, false, 0, 1000), latents, 2, 4, 3, 3);
         StepNoise shifted = StepNoise.draw(11, adaptive, latents, 2, 4, 3, 3);
         double moved = Math.abs(shifted.noise()[0] - plain.noise()[0]);
@@ -95,8 +96,33 @@ class DiffusionLossTest {
     }
 
     @Test
+    void huberAndSmoothL1FollowKohyasConditionalLoss() {
+        try (NDManager m = TrainFixtures.RUNTIME.newManager()) {
+            NoiseSchedule s = new NoiseSchedule(m, "epsilon");
+            NDArray x0 = m.zeros(new Shape(2, 1, 1, 1));
+            NDArray eps = m.create(new float[] {3f, 0.01f}, new Shape(2, 1, 1, 1));
+            NDArray pred = m.zeros(new Shape(2, 1, 1, 1));
+            NDArray t = m.create(new long[] {999, 999});
+            List<Boolean> reg = List.of(false, false);
+            LossOptions constant = new LossOptions(false, new ElementLoss("huber", 0.1, "constant", 1), 0, false,
+                    false, 1, 0, false, 0, 0, 0.3, 0, false, 0, 1000);
+            float[] huber = DiffusionLoss.perSample(s, constant, pred, x0, eps, t, reg).toFloatArray();
+            assertEquals(2 * 0.1 * (Math.sqrt(9 + 0.01) - 0.1), huber[0], 1e-5, "linear in |d| for large d");
+            assertEquals(0.0001 * 0.1 / 0.1, huber[1], 1e-6, "about d^2 for small d");
+            LossOptions smooth = new LossOptions(false, new ElementLoss("smooth_l1", 0.1, "constant", 1), 0, false,
+                    false, 1, 0, false, 0, 0, 0.3, 0, false, 0, 1000);
+            assertEquals(2 * (Math.sqrt(9 + 0.01) - 0.1),
+                    DiffusionLoss.perSample(s, smooth, pred, x0, eps, t, reg).toFloatArray()[0], 1e-5);
+            ElementLoss snr = new ElementLoss("huber", 0.1, "snr", 1);
+            double sigma = Math.sqrt((1 - s.alphaCumprod(500)) / s.alphaCumprod(500));
+            assertEquals(0.9 / ((1 + sigma) * (1 + sigma)) + 0.1, snr.threshold(500, s), 1e-12);
+            assertEquals(0.1, new ElementLoss("huber", 0.1, "exponential", 1).threshold(1000, s), 1e-12);
+        }
+    }
+
+    @Test
     void noiseIsAFunctionOfTheSeedAlone() {
-        LossOptions o = new LossOptions(false, false, 0, false, false, 1, 0.1, false, 0, 0, 0.3, 0.1, true, 100, 200);
+        LossOptions o = new LossOptions(false, ElementLoss.L2, 0, false, false, 1, 0.1, false, 0, 0, 0.3, 0.1, true, 100, 200);
         StepNoise a = StepNoise.draw(42, o, null, 2, 4, 3, 3);
         StepNoise b = StepNoise.draw(42, o, null, 2, 4, 3, 3);
         assertArrayEquals(a.noise(), b.noise());

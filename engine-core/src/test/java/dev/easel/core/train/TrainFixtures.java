@@ -11,6 +11,7 @@ import dev.easel.core.runtime.ComputeRuntime;
 import dev.easel.core.train.config.JobConfig;
 import dev.easel.core.train.config.JobConfigLoader;
 import dev.easel.core.train.loop.DiffusionLoss;
+import dev.easel.core.train.loop.ElementLoss;
 import dev.easel.core.train.loop.LossOptions;
 import dev.easel.core.train.loop.NoiseSchedule;
 import dev.easel.core.train.loop.Trainer;
@@ -117,7 +118,7 @@ final class TrainFixtures {
             reg.add(false);
         }
         NoiseSchedule schedule = new NoiseSchedule(m, "epsilon");
-        LossOptions o = new LossOptions(false, false, 0, false, false, 1, 0, false, 0, 0, 0.3, 0, false, 0, 1000);
+        LossOptions o = new LossOptions(false, ElementLoss.L2, 0, false, false, 1, 0, false, 0, 0, 0.3, 0, false, 0, 1000);
         NDArray x0 = m.create(latents, new Shape(n, 4, 4, 4));
         NDArray eps = m.create(noise, new Shape(n, 4, 4, 4));
         NDArray ts = m.create(t);

@@ -104,7 +104,11 @@ public final class EngineKeys {
             bool("scale_v_pred_loss_like_noise_pred", false, "Scale the v loss by SNR/(SNR+1)."),
             integer("min_timestep", 0, 0, 1000, "Smallest timestep sampled."),
             integer("max_timestep", 1000, 1, 1000, "Timesteps are sampled below this."),
-            choice("loss_type", "l2", List.of("l2", "l1"), "Per-element loss."),
+            choice("loss_type", "l2", List.of("l2", "l1", "huber", "smooth_l1"), "Per-element loss."),
+            floating("huber_c", 0.1, 1e-9, 1000, "Huber threshold c0 (huber, smooth_l1)."),
+            choice("huber_schedule", "snr", List.of("snr", "exponential", "constant"),
+                    "How the Huber threshold changes with the timestep."),
+            floating("huber_scale", 1, 0, 1000, "Scale of the constant and exponential Huber thresholds."),
             // previews
             integer("sample_every_n_steps", 0, 0, Integer.MAX_VALUE, "Render preview images every N steps."),
             integer("sample_every_n_epochs", 0, 0, Integer.MAX_VALUE, "Render preview images every N epochs."),

@@ -88,19 +88,17 @@ public final class KohyaKeys {
 
     /** Known kohya keys Easel does not implement; a config using them is refused. */
     public static final Set<String> UNSUPPORTED = Set.of(
-            "in_json",
-            "zero_terminal_snr", "masked_loss", "alpha_mask", "conditioning_data_dir", "color_aug",
-            "face_crop_aug_range", "weighted_captions", "v_pred_like_loss", "huber_c", "huber_schedule",
-            "huber_scale", "token_warmup_min", "token_warmup_step", "validation_split", "validation_seed",
-            "validate_every_n_steps", "validate_every_n_epochs", "max_validation_steps", "dataset_repeats",
+            "in_json", "zero_terminal_snr", "masked_loss", "alpha_mask", "conditioning_data_dir", "color_aug",
+            "face_crop_aug_range", "weighted_captions", "v_pred_like_loss", "token_warmup_min", "token_warmup_step",
+            "validation_split", "validation_seed", "validate_every_n_steps", "validate_every_n_epochs", "max_validation_steps", "dataset_repeats",
             "enable_wildcard", "secondary_separator", "fp8_base", "fp8_base_unet", "stop_text_encoder_training",
             "dataset_class", "immiscible_noise", "lr_decay_steps", "lr_scheduler_timescale",
             "lr_scheduler_min_lr_ratio", "lr_scheduler_type", "lr_scheduler_args", "vae", "debug_dataset",
             "caption_separator");
 
     /** kohya's defaults of unsupported keys that are not "off" values; a config may carry these unchanged. */
-    public static final Map<String, Object> UNSUPPORTED_DEFAULTS = Map.of("huber_c", 0.1, "huber_schedule", "snr",
-            "huber_scale", 1.0, "token_warmup_min", 1L, "dataset_repeats", 1L, "caption_separator", ",");
+    public static final Map<String, Object> UNSUPPORTED_DEFAULTS = Map.of("token_warmup_min", 1L,
+            "dataset_repeats", 1L, "caption_separator", ",");
 
     /**
      * Whether an unsupported key's value asks for nothing: false, 0, empty, or kohya's default (GUI-written

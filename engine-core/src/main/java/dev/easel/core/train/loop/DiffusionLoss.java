@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import java.util.List;
 
 /**
- * The shared diffusion loss, as kohya's {@code train_network.py} computes it: MSE (or L1) of the UNet's prediction
+ * The shared diffusion loss, as kohya's {@code train_network.py} computes it: MSE (or L1, Huber) of the UNet's prediction
  * against ε or v, averaged per sample, times the sample's weight (prior-loss weight for regularisation images),
  * then min-SNR-γ, v-scaling and debiased weighting, in that order.
  */
@@ -27,9 +27,9 @@ public final class DiffusionLoss {
                                     NDArray noise, NDArray timesteps, List<Boolean> reg) {
         NDArray target = o.vPrediction() ? schedule.velocity(latents, noise, timesteps) : noise;
         NDArray diff = prediction.toType(DataType.FLOAT32, false).sub(target);
-        NDArray elem = o.l1() ? diff.abs() : diff.square();
-        NDArray loss = elem.reshape(elem.getShape().get(0), -1).mean(new int[] {1});
         long[] t = timesteps.toType(DataType.INT64, false).toLongArray();
+        NDArray elem = o.elementLoss().apply(diff, t, schedule);
+        NDArray loss = elem.reshape(elem.getShape().get(0), -1).mean(new int[] {1});
         float[] w = new float[t.length];
         for (int i = 0; i < t.length; i++) {
             double weight = reg.get(i) ? o.priorLossWeight() : 1.0;
