@@ -12,10 +12,10 @@ import picocli.CommandLine.Command;
         description = "Trains, converts and merges Stable Diffusion models and their adapters.",
         subcommands = {
             PluginsCommand.class,
+            TrainCommand.class,
             ServeCommand.class,
             QuickstartCommand.class,
             MergeCommand.class,
-            TrainCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class EaselCli implements Runnable {
