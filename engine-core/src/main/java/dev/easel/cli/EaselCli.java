@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         description = "Trains, converts and merges Stable Diffusion models and their adapters.",
         subcommands = {
             PluginsCommand.class,
+            TrainCommand.class,
             ServeCommand.class,
             QuickstartCommand.class,
             MergeCommand.class,

@@ -6,6 +6,7 @@ import dev.easel.cli.PluginRows;
 import dev.easel.core.Easel;
 import dev.easel.core.plugin.PluginKind;
 import dev.easel.core.plugin.PluginRecord;
+import dev.easel.core.train.job.TrainingJobQueue;
 import io.javalin.Javalin;
 import io.javalin.http.ContentType;
 import java.util.ArrayList;
@@ -21,6 +22,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /api/health} → {@code {"status":"ok"}}</li>
  *   <li>{@code GET /api/plugins} → the array {@code easel plugins list --json} prints</li>
  *   <li>{@code GET /api/plugins/{id}} → one service with its parameter schema (id may be {@code family/impl})</li>
+ *   <li>{@code /api/jobs}: training jobs, see {@link JobRoutes}</li>
  * </ul>
  */
 public final class EaselServer implements AutoCloseable {
@@ -60,6 +62,7 @@ public final class EaselServer implements AutoCloseable {
             }
             ctx.contentType(ContentType.APPLICATION_JSON).result(PluginRows.write(PluginRows.detail(found.get(0))));
         });
+        JobRoutes.register(app, easel.get(TrainingJobQueue.class));
         app.exception(Exception.class, (e, ctx) -> {
             LOG.warn("{} {} failed: {}", ctx.method(), ctx.path(), e.toString());
             ctx.status(500).contentType(ContentType.APPLICATION_JSON).result(error(String.valueOf(e.getMessage())));
@@ -92,5 +95,6 @@ public final class EaselServer implements AutoCloseable {
     @Override
     public void close() {
         app.stop();
+        easel.get(TrainingJobQueue.class).close();
     }
 }

@@ -13,6 +13,16 @@ public interface TrainingStep {
     /** The global step, from 0. */
     long index();
 
+    /**
+     * A seed for the method's own random choices in this step (LoRA dropout, rank dropout), derived from the job's
+     * seed and the step. Deriving randomness from it, rather than keeping a generator across steps, is what lets a
+     * killed and resumed job end bit-identical to an uninterrupted one. The engine also reseeds DJL's generator
+     * from it before each step.
+     *
+     * @since 0.10
+     */
+    long seed();
+
     /** The VAE latents of the batch, {@code [batch, 4, h/8, w/8]}. */
     NDArray latents();
 

@@ -18,7 +18,7 @@
  * <p>Version 0.x: see {@link dev.easel.api.model}.
  */
 @Export
-@Version("0.9.0")
+@Version("0.10.0")
 package dev.easel.api.training;
 
 import org.osgi.annotation.bundle.Export;
