@@ -13,8 +13,8 @@ import picocli.CommandLine.Option;
 /** {@code easel quickstart}: the main job end to end on generated files, with a Markdown report. */
 @Command(name = "quickstart", mixinStandardHelpOptions = true,
         description = {"Runs Easel's main job end to end on small generated models and writes a report:",
-            "starts the engine and its plugins, generates two SD1-layout models, merges them (weighted sum,",
-            "block-weighted) and checks every merged value, then writes OUT/report.md."})
+            "starts the engine and its plugins, generates two small SD1-architecture models, merges them,",
+            "checks every merged value, inspects, extracts and bakes a LoRA, samples images, and writes OUT/report.md."})
 public final class QuickstartCommand implements Runnable {
     @Mixin
     EngineOptions engine = new EngineOptions();
@@ -29,7 +29,7 @@ public final class QuickstartCommand implements Runnable {
     @Override
     public void run() {
         try (Easel easel = engine.start(false)) {
-            Path report = new Quickstart(easel, out, spec.commandLine().getOut()).run();
+            Path report = new Quickstart(easel, out, spec.commandLine().getOut(), EaselCli::run).run();
             spec.commandLine().getOut().println("report: " + report.toAbsolutePath());
         } catch (IOException e) {
             throw new UncheckedIOException(out + ": " + e.getMessage(), e);

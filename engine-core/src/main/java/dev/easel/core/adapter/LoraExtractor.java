@@ -139,6 +139,9 @@ public final class LoraExtractor {
 
     private List<Job> jobs(TensorSource base, Request request, boolean sdxl) {
         List<Job> jobs = new ArrayList<>();
+        // The diffusers names assume SD's two resnets and a downsampler per level (input_blocks.3 is the first
+        // downsampler); a UNet of another shape keeps ldm spelling, which kohya's key map and A1111 also read.
+        boolean standardUnet = base.info("model.diffusion_model.input_blocks.3.0.op.weight").isPresent();
         for (TensorInfo t : base.tensors()) {
             String key = t.name();
             if (key.startsWith("model.diffusion_model.") && key.endsWith(".weight")) {
@@ -148,7 +151,10 @@ public final class LoraExtractor {
                 if (!attention && !conv) {
                     continue;
                 }
-                String spelled = sdxl ? p : UnetNames.ldmToDiffusers(p);
+                // kohya spells SD1/SD2 modules the diffusers way; a UNet whose blocks have no diffusers name (a
+                // non-standard size) keeps the ldm spelling, which the key map and A1111 accept as well.
+                String diffusers = sdxl || !standardUnet ? null : UnetNames.ldmToDiffusers(p);
+                String spelled = diffusers == null ? p : diffusers;
                 int rank = t.rank() == 4 && t.dim(2) * t.dim(3) > 1 ? request.convRank() : request.rank();
                 jobs.add(new Job("lora_unet_" + KohyaNames.flatten(spelled), key, 0, 1, rank, null));
                 continue;

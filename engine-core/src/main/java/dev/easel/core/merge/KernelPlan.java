@@ -172,8 +172,11 @@ final class KernelPlan {
             tRead += t1 - t0 - compute[0];
             if (writer != null && out.remaining() < count * outSize) {
                 out.flip();
+                // Read the size before handing the buffer over: once submitted it may be written, returned to the
+                // pool and refilled by another thread before this line would run.
+                long size = out.limit();
                 writer.submit(key, written, out);
-                written += out.limit();
+                written += size;
                 out = writer.take();
             }
             FloatCodec.encode(result, count, outType, out, ws.scratch);
@@ -211,8 +214,11 @@ final class KernelPlan {
             int count = Math.min(CHUNK, n - from);
             if (out.remaining() < count * outSize) {
                 out.flip();
+                // Read the size before handing the buffer over: once submitted it may be written, returned to the
+                // pool and refilled by another thread before this line would run.
+                long size = out.limit();
                 writer.submit(key, written, out);
-                written += out.limit();
+                written += size;
                 out = writer.take();
             }
             System.arraycopy(values, from, ws.chunk, 0, count);

@@ -1,9 +1,5 @@
 package dev.easel.core.quickstart;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import dev.easel.api.tensor.DType;
 import dev.easel.api.tensor.TensorInfo;
 import dev.easel.core.BuildInfo;
@@ -39,14 +35,23 @@ public final class Quickstart {
     static final String BLOCK_WEIGHTS = "0,0,0,0,0.1,0.2,0.3,0.3,0.4,0.4,0.5,0.5,0.5,0.5,"
             + "0.5,0.5,0.6,0.6,0.7,0.7,0.8,0.8,0.9,0.9,1,1";
 
+    /** Runs an {@code easel} command line in this process, the way a user would type it. */
+    @FunctionalInterface
+    public interface CommandRunner {
+        /** @return the exit status */
+        int run(PrintWriter out, PrintWriter err, String... args);
+    }
+
     private final Easel easel;
     private final Path out;
     private final PrintWriter log;
+    private final CommandRunner cli;
 
-    public Quickstart(Easel easel, Path out, PrintWriter log) {
+    public Quickstart(Easel easel, Path out, PrintWriter log, CommandRunner cli) {
         this.easel = easel;
         this.out = out;
         this.log = log;
+        this.cli = cli;
     }
 
     /**
@@ -66,11 +71,15 @@ public final class Quickstart {
         Path a = out.resolve("models/a.safetensors");
         Path b = out.resolve("models/b.safetensors");
         models(report, a, b);
-        weightedSum(report, a, b);
+        Path mixed = weightedSum(report, a, b);
         blockWeighted(report, a, b);
-        report.section("Next").paragraph("Merge your own models with `easel merge --method weighted_sum --param "
-                + "alpha=0.3 --out mix.safetensors A.safetensors B.safetensors`; `easel merge --list` shows every "
-                + "method; `easel plugins list` shows the plugins and `easel serve` keeps an engine running.");
+        inspect(report, a);
+        Path lora = loraRoundTrip(report, a, mixed);
+        sample(report, a, out.resolve("models/a-baked.safetensors"));
+        report.section("Next").paragraph("Merge your own models with `easel merge --method ties --param k=0.2 "
+                + "--out mix.safetensors BASE A B`; `easel merge --list` shows every method; `easel convert`, "
+                + "`easel lora ...`, `easel sample` and `easel train` take real SD 1.x/2.x files; `easel plugins list` "
+                + "shows the plugins and `easel serve` keeps an engine running.");
         Path file = out.resolve("report.md");
         report.write(file);
         log.printf(Locale.ROOT, "quickstart done in %s: %s%n", QuickstartReport.seconds(System.nanoTime() - start),
@@ -98,19 +107,118 @@ public final class Quickstart {
     }
 
     private void models(QuickstartReport report, Path a, Path b) throws IOException {
-        step("two small SD1-layout models");
+        step("two small SD1-architecture models");
+        String output = command("init-model", "--config", "tiny", "--seed", "1", "--out", a.toString())
+                + command("init-model", "--config", "tiny", "--seed", "2", "--out", b.toString());
         int tensors;
-        try (NDManager m = easel.runtime().newManager()) {
-            tensors = DemoCheckpoint.write(a, 1, m);
-            DemoCheckpoint.write(b, 2, m);
+        try (SafetensorsReader r = SafetensorsReader.open(a)) {
+            tensors = r.tensors().size();
         }
-        report.section("Two small models").paragraph("`models/a.safetensors` and `models/b.safetensors`: " + tensors
-                + " fp16 tensors each in the SD 1.x (ldm) key layout, covering every merge block, with seeds 1 "
-                + "and 2 (" + Files.size(a) + " bytes each).");
+        report.section("Two small models").code("easel init-model --config tiny --seed 1 --out models/a.safetensors\n"
+                        + "easel init-model --config tiny --seed 2 --out models/b.safetensors\n\n" + output)
+                .paragraph("Two randomly initialised models with the SD 1.x architecture and exact ldm key layout ("
+                        + tensors + " tensors, " + Files.size(a) / 1000 + " kB each; widths are small, the code "
+                        + "paths are SD 1.5's). Each has its config beside it (`a.json`), as AUTOMATIC1111 finds "
+                        + "configs.");
         log.printf("  %s, %s: %d tensors each%n", a, b, tensors);
     }
 
-    private void weightedSum(QuickstartReport report, Path a, Path b) throws IOException {
+    private void inspect(QuickstartReport report, Path a) {
+        step("inspect");
+        String output = command("inspect", a.toString());
+        report.section("Inspect").code("easel inspect models/a.safetensors\n\n" + output)
+                .paragraph("Format, architecture family, layout and components are detected from tensor names "
+                        + "and shapes alone; `.ckpt`/`.pt` files are read by a restricted unpickler that never runs "
+                        + "code, and `easel convert` turns any of them into safetensors or a diffusers folder.");
+    }
+
+    private Path loraRoundTrip(QuickstartReport report, Path a, Path mixed) throws IOException {
+        step("LoRA extract, inspect and bake");
+        Path lora = out.resolve("models/a-to-mix.safetensors");
+        Path baked = out.resolve("models/a-baked.safetensors");
+        String extract = command("lora", "extract", "--base", a.toString(), "--tuned", mixed.toString(), "--rank",
+                "8", "--conv-rank", "4", "--out", lora.toString());
+        String inspect = command("lora", "inspect", lora.toString());
+        String bake = command("lora", "bake", "--base", a.toString(), "--lora", lora + ":1.0", "--out",
+                baked.toString());
+        copyConfig(a, baked);
+        report.section("LoRA: extract, inspect, bake")
+                .code("easel lora extract --base models/a.safetensors --tuned models/weighted-sum.safetensors "
+                        + "--rank 8 --conv-rank 4 --out models/a-to-mix.safetensors\n" + extract
+                        + "\neasel lora inspect models/a-to-mix.safetensors\n" + firstLines(inspect, 16)
+                        + "\neasel lora bake --base models/a.safetensors --lora models/a-to-mix.safetensors:1.0 "
+                        + "--out models/a-baked.safetensors\n" + bake)
+                .paragraph("The difference between model A and the weighted-sum merge, extracted as a kohya-format "
+                        + "LoRA (rank 8, LoCon rank 4 on convolutions, with kohya's `ss_*` metadata) and folded "
+                        + "back into A; the same file loads in AUTOMATIC1111 and ComfyUI.");
+        log.printf("  %s, %s%n", lora, baked);
+        return lora;
+    }
+
+    private void sample(QuickstartReport report, Path a, Path baked) throws IOException {
+        step("sample");
+        Path png = out.resolve("a.png");
+        Path pngLora = out.resolve("a-baked.png");
+        String[] common = {"--prompt", "a (red:1.2) circle on a blue background", "--negative", "blurry",
+            "--steps", "8", "--sampler", "dpmpp_2m_karras", "--seed", "42", "--width", "64", "--height", "64", "-q"};
+        String first = command(concat(new String[] {"sample", "--model", a.toString(), "--out", png.toString()},
+                common));
+        String second = command(concat(new String[] {"sample", "--model", baked.toString(), "--out",
+            pngLora.toString()}, common));
+        report.section("Sampling").code("easel sample --model models/a.safetensors --prompt \"a (red:1.2) circle on a "
+                        + "blue background\" --negative blurry \\\n  --steps 8 --sampler dpmpp_2m_karras --seed 42 "
+                        + "--width 64 --height 64 --out a.png\n(and the same with --model models/a-baked.safetensors "
+                        + "--out a-baked.png)\n\n"
+                        + first + second)
+                .paragraph("![model A](a.png) ![model A with the LoRA baked in](a-baked.png)")
+                .paragraph("The tokenizer, CLIP text encoder, UNet, VAE and DPM++ 2M Karras sampler are Easel's own, "
+                        + "matching the Stability-AI reference code within float32 rounding. These models are "
+                        + "random, so the images are noise-like textures: the point is that the whole pipeline runs, "
+                        + "deterministically for a seed, and that the PNGs carry A1111's `parameters` text.");
+        log.printf("  %s, %s%n", png, pngLora);
+    }
+
+    private String command(String... args) {
+        java.io.StringWriter o = new java.io.StringWriter();
+        java.io.StringWriter e = new java.io.StringWriter();
+        int status = cli.run(new PrintWriter(o), new PrintWriter(e), args);
+        if (status != 0) {
+            throw new IllegalStateException("easel " + String.join(" ", args) + " failed (exit " + status + "): "
+                    + e.toString().strip());
+        }
+        return o.toString().replace(out.toAbsolutePath() + "/", "").replace(out + "/", "");
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    private static String firstLines(String text, int n) {
+        String[] lines = text.split("\n");
+        if (lines.length <= n) {
+            return text;
+        }
+        return String.join("\n", java.util.Arrays.copyOf(lines, n)) + "\n... (" + (lines.length - n)
+                + " more lines)\n";
+    }
+
+    /** Merged and baked files need the model's config beside them, as the inputs have. */
+    private static void copyConfig(Path model, Path derived) throws IOException {
+        Path config = sidecar(model);
+        if (Files.exists(config)) {
+            Files.copy(config, sidecar(derived), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private static Path sidecar(Path model) {
+        String name = model.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return model.resolveSibling((dot < 0 ? name : name.substring(0, dot)) + ".json");
+    }
+
+    private Path weightedSum(QuickstartReport report, Path a, Path b) throws IOException {
         step("weighted_sum alpha=0.5");
         Path merged = out.resolve("models/weighted-sum.safetensors");
         MergeResult result = MergeExecutor.of(easel)
@@ -118,10 +226,12 @@ public final class Quickstart {
         double err = check(a, b, merged, key -> 0.5);
         report.section("Weighted sum").code("easel merge --method weighted_sum --param alpha=0.5 "
                         + "--out models/weighted-sum.safetensors models/a.safetensors models/b.safetensors")
-                .paragraph(summary(result) + " Every merged value equals (1 − 0.5)·A + 0.5·B within fp16 rounding "
+                .paragraph(summary(result) + " Every merged value equals (1 − 0.5)·A + 0.5·B within float rounding "
                         + "(largest difference " + String.format(Locale.ROOT, "%.2e", err) + "); `position_ids` "
                         + "(int64) was copied from A, not averaged.");
         log.printf(Locale.ROOT, "  %s (max |error| %.2e)%n", merged, err);
+        copyConfig(a, merged);
+        return merged;
     }
 
     private void blockWeighted(QuickstartReport report, Path a, Path b) throws IOException {
@@ -182,29 +292,29 @@ public final class Quickstart {
         double worst = 0;
         try (SafetensorsReader ra = SafetensorsReader.open(a);
              SafetensorsReader rb = SafetensorsReader.open(b);
-             SafetensorsReader rm = SafetensorsReader.open(merged);
-             NDManager m = easel.runtime().newManager()) {
+             SafetensorsReader rm = SafetensorsReader.open(merged)) {
             if (rm.tensors().size() != ra.tensors().size()) {
                 throw new IllegalStateException(merged + ": " + rm.tensors().size() + " tensors, expected "
                         + ra.tensors().size());
             }
             for (TensorInfo info : ra.tensors()) {
                 String key = info.name();
-                if (info.dtype() != DType.F16) {
+                if (info.dtype() != DType.F16 && info.dtype() != DType.F32) {
                     if (!rm.read(key).equals(ra.read(key))) {
                         throw new IllegalStateException(merged + ": " + key + " was not copied from A");
                     }
                     continue;
                 }
-                float[] va = floats(m, ra.read(key), info);
-                float[] vb = floats(m, rb.read(key), info);
-                float[] vm = floats(m, rm.read(key), info);
+                float[] va = floats(ra.read(key), info);
+                float[] vb = floats(rb.read(key), info);
+                float[] vm = floats(rm.read(key), info);
                 double t = alpha.applyAsDouble(key);
                 for (int i = 0; i < va.length; i++) {
                     double expected = (1 - t) * va[i] + t * vb[i];
                     double diff = Math.abs(vm[i] - expected);
-                    // fp16 keeps 11 significant bits: one rounding of the result is at most 2^-11 relative.
-                    if (diff > Math.abs(expected) * 0x1p-10 + 1e-7) {
+                    // One rounding of the result to the stored type (11 or 24 significant bits), with slack.
+                    double ulp = info.dtype() == DType.F16 ? 0x1p-10 : 0x1p-22;
+                    if (diff > Math.abs(expected) * ulp + 1e-7) {
                         throw new IllegalStateException(String.format(Locale.ROOT,
                                 "%s: %s[%d] is %s, expected %s (alpha %s)", merged, key, i, vm[i], expected, t));
                     }
@@ -215,11 +325,32 @@ public final class Quickstart {
         return worst;
     }
 
-    private static float[] floats(NDManager m, ByteBuffer bytes, TensorInfo info) {
-        try (NDArray half = m.create(bytes.order(ByteOrder.LITTLE_ENDIAN), new Shape(info.shape()),
-                DataType.FLOAT16); NDArray f = half.toType(DataType.FLOAT32, false)) {
-            return f.toFloatArray();
+    /** Decodes an F32 or F16 tensor on the Java side, independently of the engine's own conversions. */
+    static float[] floats(ByteBuffer bytes, TensorInfo info) {
+        ByteBuffer le = bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        float[] v = new float[Math.toIntExact(info.elementCount())];
+        if (info.dtype() == DType.F32) {
+            le.asFloatBuffer().get(v);
+            return v;
         }
+        for (int i = 0; i < v.length; i++) {
+            v[i] = halfToFloat(le.getShort());
+        }
+        return v;
+    }
+
+    static float halfToFloat(short h) {
+        int sign = (h & 0x8000) << 16;
+        int exp = (h >>> 10) & 0x1f;
+        int mant = h & 0x3ff;
+        if (exp == 0x1f) {
+            return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+        }
+        if (exp == 0) {
+            float f = mant * 0x1p-24f;
+            return sign == 0 ? f : -f;
+        }
+        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
     }
 
     private static String summary(MergeResult r) {

@@ -1,4 +1,4 @@
-package dev.easel.plugins.merge.basic;
+package dev.easel.plugins.adapter.kohya;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code easel quickstart} as a user runs it, with this module's merge plugins on the class path. */
+/** {@code easel quickstart} as a user runs it, with the merge and LoRA plugins on the class path. */
 class QuickstartCliTest {
     @TempDir
     Path dir;
@@ -29,14 +29,20 @@ class QuickstartCliTest {
         assertTrue(report.contains("weighted_sum/basic"), report);
         assertTrue(report.contains("## 3. Weighted sum"), report);
         assertTrue(report.contains("## 4. Block-weighted merge"), report);
-        for (String model : new String[] {"a", "b", "weighted-sum", "block-weighted"}) {
+        assertTrue(report.contains("## 6. LoRA: extract, inspect, bake"), report);
+        assertTrue(report.contains("## 7. Sampling"), report);
+        for (String model : new String[] {"a", "b", "weighted-sum", "block-weighted", "a-baked"}) {
             try (SafetensorsReader r = SafetensorsReader.open(out.resolve("models/" + model + ".safetensors"))) {
                 assertTrue(r.tensors().size() > 100, model + ": " + r.tensors().size());
             }
         }
+        try (SafetensorsReader r = SafetensorsReader.open(out.resolve("models/a-to-mix.safetensors"))) {
+            assertTrue(r.metadata().containsKey("ss_network_dim"), r.metadata().toString());
+        }
+        for (String png : new String[] {"a.png", "a-baked.png"}) {
+            byte[] bytes = Files.readAllBytes(out.resolve(png));
+            assertTrue(bytes.length > 100 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G', png);
+        }
         assertTrue(stdout.toString().contains("report: "), stdout.toString());
-        // A second run over the same folder replaces everything instead of failing.
-        assertEquals(0, EaselCli.run(new PrintWriter(new StringWriter()), new PrintWriter(stderr), "quickstart",
-                "--out", out.toString()), stderr.toString());
     }
 }
