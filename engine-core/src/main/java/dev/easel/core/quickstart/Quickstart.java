@@ -75,7 +75,7 @@ public final class Quickstart {
         blockWeighted(report, a, b);
         inspect(report, a);
         Path lora = loraRoundTrip(report, a, mixed);
-        sample(report, a, out.resolve("models/a-baked.safetensors"));
+        sample(report, a, lora, out.resolve("models/a-baked.safetensors"));
         report.section("Next").paragraph("Merge your own models with `easel merge --method ties --param k=0.2 "
                 + "--out mix.safetensors BASE A B`; `easel merge --list` shows every method; `easel convert`, "
                 + "`easel lora ...`, `easel sample` and `easel train` take real SD 1.x/2.x files; `easel plugins list` "
@@ -155,27 +155,31 @@ public final class Quickstart {
         return lora;
     }
 
-    private void sample(QuickstartReport report, Path a, Path baked) throws IOException {
+    private void sample(QuickstartReport report, Path a, Path lora, Path baked) throws IOException {
         step("sample");
         Path png = out.resolve("a.png");
+        Path pngWithLora = out.resolve("a-lora.png");
         Path pngLora = out.resolve("a-baked.png");
         String[] common = {"--prompt", "a (red:1.2) circle on a blue background", "--negative", "blurry",
             "--steps", "8", "--sampler", "dpmpp_2m_karras", "--seed", "42", "--width", "64", "--height", "64", "-q"};
         String first = command(concat(new String[] {"sample", "--model", a.toString(), "--out", png.toString()},
                 common));
+        String withLora = command(concat(new String[] {"sample", "--model", a.toString(), "--lora", lora + ":1.0",
+            "--out", pngWithLora.toString()}, common));
         String second = command(concat(new String[] {"sample", "--model", baked.toString(), "--out",
             pngLora.toString()}, common));
         report.section("Sampling").code("easel sample --model models/a.safetensors --prompt \"a (red:1.2) circle on a "
                         + "blue background\" --negative blurry \\\n  --steps 8 --sampler dpmpp_2m_karras --seed 42 "
-                        + "--width 64 --height 64 --out a.png\n(and the same with --model models/a-baked.safetensors "
-                        + "--out a-baked.png)\n\n"
-                        + first + second)
-                .paragraph("![model A](a.png) ![model A with the LoRA baked in](a-baked.png)")
+                        + "--width 64 --height 64 --out a.png\n(the same with --lora models/a-to-mix.safetensors:1.0 --out "
+                        + "a-lora.png, and with --model models/a-baked.safetensors --out a-baked.png)\n\n"
+                        + first + withLora + second)
+                .paragraph("![model A](a.png) ![model A with the LoRA applied](a-lora.png) "
+                        + "![model A with the LoRA baked in](a-baked.png)")
                 .paragraph("The tokenizer, CLIP text encoder, UNet, VAE and DPM++ 2M Karras sampler are Easel's own, "
                         + "matching the Stability-AI reference code within float32 rounding. These models are "
                         + "random, so the images are noise-like textures: the point is that the whole pipeline runs, "
                         + "deterministically for a seed, and that the PNGs carry A1111's `parameters` text.");
-        log.printf("  %s, %s%n", png, pngLora);
+        log.printf("  %s, %s, %s%n", png, pngWithLora, pngLora);
     }
 
     private String command(String... args) {

@@ -42,6 +42,10 @@ public final class AdapterApplier {
         this.formats = List.copyOf(formats);
         for (NetworkModule m : hooks.modules(Component.UNET)) {
             byKohyaName.put("lora_unet_" + m.diffusersName().replace('.', '_'), m);
+            // kohya's SDXL files, A1111 and Easel's own extract of a non-standard UNet spell modules the ldm way.
+            String ldm = m.ldmName().startsWith("model.diffusion_model.")
+                    ? m.ldmName().substring("model.diffusion_model.".length()) : m.ldmName();
+            byKohyaName.putIfAbsent("lora_unet_" + ldm.replace('.', '_'), m);
         }
         for (NetworkModule m : hooks.modules(Component.TEXT_ENCODER)) {
             byKohyaName.put("lora_te_" + m.diffusersName().replace('.', '_'), m);

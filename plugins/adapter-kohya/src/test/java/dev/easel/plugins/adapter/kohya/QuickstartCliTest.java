@@ -39,7 +39,7 @@ class QuickstartCliTest {
         try (SafetensorsReader r = SafetensorsReader.open(out.resolve("models/a-to-mix.safetensors"))) {
             assertTrue(r.metadata().containsKey("ss_network_dim"), r.metadata().toString());
         }
-        for (String png : new String[] {"a.png", "a-baked.png"}) {
+        for (String png : new String[] {"a.png", "a-lora.png", "a-baked.png"}) {
             byte[] bytes = Files.readAllBytes(out.resolve(png));
             assertTrue(bytes.length > 100 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G', png);
         }
