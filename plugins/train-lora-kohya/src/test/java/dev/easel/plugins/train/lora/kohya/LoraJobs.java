@@ -51,9 +51,21 @@ final class LoraJobs {
         Map<String, float[]> frozenAtLoad = new LinkedHashMap<>();
     }
 
-    /** Writes the tiny SD1 model (and its config beside it). */
+    /**
+     * Writes a tiny SD1 model (and its config beside it): the parity model's widths with SD's two resnets per level,
+     * because ldm/kohya name conversion (what {@code easel lora bake} maps kohya names with) counts blocks in SD's
+     * layout.
+     */
     static Path tinyModel(Path dir) throws IOException {
-        return RandomModels.write("tiny", 7, dir.resolve("tiny.safetensors")).model();
+        String json;
+        try (var in = RandomModels.class.getResourceAsStream("/dev/easel/core/sd/configs/tiny-sd1.json")) {
+            json = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        // the first num_res_blocks is the UNet's
+        json = json.replaceFirst("\"num_res_blocks\": 1", "\"num_res_blocks\": 2");
+        Path config = dir.resolve("tiny-sd1-2res.json");
+        Files.writeString(config, json);
+        return RandomModels.write(config.toString(), 7, dir.resolve("tiny.safetensors")).model();
     }
 
     /** A few 64x64 PNGs with captions: smooth colour fields, two "classes". */
