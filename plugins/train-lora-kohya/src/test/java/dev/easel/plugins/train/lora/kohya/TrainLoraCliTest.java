@@ -82,6 +82,9 @@ class TrainLoraCliTest {
         assertTrue(stderr.contains("xformers"), "a warning names xformers: " + stderr);
         Path lora = out.resolve("tiny_lora.safetensors");
         assertTrue(Files.isRegularFile(lora), stdout + stderr);
+        String log = Files.readString(out.resolve("tiny_lora.log.jsonl"));
+        assertEquals(4, log.lines().count(), log);
+        assertFalse(log.contains("NaN"), log);
 
         assertEquals(0, easel("lora", "inspect", lora.toString(), "--base", model.toString(), "--json"), stderr);
         assertTrue(stdout.contains("lora/kohya"), stdout);
