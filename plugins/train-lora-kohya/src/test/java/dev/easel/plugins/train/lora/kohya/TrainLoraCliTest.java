@@ -84,7 +84,8 @@ class TrainLoraCliTest {
         assertTrue(Files.isRegularFile(lora), stdout + stderr);
         String log = Files.readString(out.resolve("tiny_lora.log.jsonl"));
         assertEquals(4, log.lines().count(), log);
-        assertFalse(log.contains("NaN"), log);
+        // a step whose gradient is not finite is skipped with a warning; the loss itself must stay finite
+        assertFalse(log.contains("\"loss\":\"NaN\""), log);
 
         assertEquals(0, easel("lora", "inspect", lora.toString(), "--base", model.toString(), "--json"), stderr);
         assertTrue(stdout.contains("lora/kohya"), stdout);
