@@ -114,6 +114,12 @@ final class LoraJobs {
 
     /** Runs a job on the calling thread, probing the model at load and at the end. */
     static TrainingResult train(Map<String, String> params, Probe probe) throws IOException {
+        return train(params, probe, quiet(), () -> false);
+    }
+
+    /** Runs a job with a listener and a cancel poll (a poll that throws kills the job mid-run). */
+    static TrainingResult train(Map<String, String> params, Probe probe, TrainingListener listener,
+                                java.util.function.BooleanSupplier cancelled) throws IOException {
         PluginRegistry registry = registry();
         JobConfig job = new JobConfigLoader(id -> ((KohyaLoraTraining) registry.select(PluginKind.TRAINING_METHOD, id)
                 .plugin()).parameters()).load(null, "lora/kohya", params);
@@ -138,7 +144,7 @@ final class LoraJobs {
             }
         };
         try (NDManager m = RUNTIME.newManager()) {
-            return new Trainer(job, registry, new DiffusionModels(List.of(probing)), m).run(quiet(), () -> false);
+            return new Trainer(job, registry, new DiffusionModels(List.of(probing)), m).run(listener, cancelled);
         }
     }
 

@@ -96,6 +96,42 @@ class LoraTrainingTest {
     }
 
     @Test
+    void killedAndResumedEndsWithTheWeightsOfAnUninterruptedRun() throws IOException {
+        Map<String, String> p = LoraJobs.params(model, data, dir.resolve("out-whole"));
+        p.put("max_train_steps", "6");
+        p.put("network_train_unet_only", "true");
+        p.put("save_state", "true");
+        p.put("save_every_n_steps", "3");
+        LoraJobs.train(p, new LoraJobs.Probe());
+
+        p.put("output_dir", dir.resolve("out-killed").toString());
+        java.util.concurrent.atomic.AtomicLong steps = new java.util.concurrent.atomic.AtomicLong();
+        dev.easel.core.train.loop.TrainingListener counter = new dev.easel.core.train.loop.TrainingListener() {
+            @Override
+            public void step(dev.easel.core.train.loop.StepReport r) {
+                steps.set(r.step());
+            }
+        };
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> LoraJobs.train(p,
+                new LoraJobs.Probe(), counter, () -> {
+                    if (steps.get() >= 4) {
+                        throw new IllegalStateException("killed");
+                    }
+                    return false;
+                }));
+        p.put("resume", "latest");
+        LoraJobs.train(p, new LoraJobs.Probe());
+        try (TensorSource a = SafetensorsReader.open(dir.resolve("out-whole/tiny_lora.safetensors"));
+             TensorSource b = SafetensorsReader.open(dir.resolve("out-killed/tiny_lora.safetensors"))) {
+            assertEquals(a.tensors().size(), b.tensors().size());
+            for (TensorInfo t : a.tensors()) {
+                assertEquals(a.read(t.name()), b.read(t.name()), t.name());
+            }
+            assertEquals(a.metadata().get("sshs_model_hash"), b.metadata().get("sshs_model_hash"));
+        }
+    }
+
+    @Test
     void unetOnlyAdaptsNoTextEncoderModule() throws IOException {
         Path out = dir.resolve("out-unet");
         Map<String, String> p = LoraJobs.params(model, data, out);
