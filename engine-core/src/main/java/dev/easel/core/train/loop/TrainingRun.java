@@ -181,10 +181,12 @@ final class TrainingRun {
                         lrs[g] = session.learningRate(group, step, group.learningRate() * factor);
                         tensors.add(group.tensors());
                     }
-                    if (Double.isFinite(loss)) {
+                    if (Double.isFinite(loss) && Double.isFinite(norm)) {
                         optimizer.step(tensors, lrs);
-                    } else {
+                    } else if (!Double.isFinite(loss)) {
                         listener.warning("step " + (step + 1) + ": loss is " + loss + "; update skipped");
+                    } else {
+                        listener.warning("step " + (step + 1) + ": gradient norm is " + norm + "; update skipped");
                     }
                     Gradients.zero(allParams);
                     session.afterStep(last);

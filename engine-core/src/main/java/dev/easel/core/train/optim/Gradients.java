@@ -54,7 +54,8 @@ public final class Gradients {
         for (NDArray p : parameters) {
             NDArray g = of(p);
             if (g != null) {
-                g.muli(0);
+                // an assignment, not g * 0: a NaN or infinite gradient must not survive into the next step
+                g.set(new ai.djl.ndarray.index.NDIndex("..."), 0);
             }
         }
     }
