@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 @Command(name = "quickstart", mixinStandardHelpOptions = true,
         description = {"Runs Easel's main job end to end on small generated models and writes a report:",
             "starts the engine and its plugins, generates two small SD1-architecture models, merges them,",
-            "checks every merged value, inspects, extracts and bakes a LoRA, samples images, and writes OUT/report.md."})
+            "checks every merged value, inspects, extracts and bakes a LoRA, samples images, trains a LoRA with a",
+            "kohya config, and writes OUT/report.md."})
 public final class QuickstartCommand implements Runnable {
     @Mixin
     EngineOptions engine = new EngineOptions();

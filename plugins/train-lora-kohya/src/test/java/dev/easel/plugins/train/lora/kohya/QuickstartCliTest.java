@@ -1,4 +1,4 @@
-package dev.easel.plugins.adapter.kohya;
+package dev.easel.plugins.train.lora.kohya;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code easel quickstart} as a user runs it, with the merge and LoRA plugins on the class path. */
+/** {@code easel quickstart} as a user runs it, with the merge, LoRA and LoRA-training plugins on the class path. */
 class QuickstartCliTest {
     @TempDir
     Path dir;
@@ -31,6 +31,10 @@ class QuickstartCliTest {
         assertTrue(report.contains("## 4. Block-weighted merge"), report);
         assertTrue(report.contains("## 6. LoRA: extract, inspect, bake"), report);
         assertTrue(report.contains("## 7. Sampling"), report);
+        assertTrue(report.contains("## 8. Train a LoRA"), report);
+        try (SafetensorsReader r = SafetensorsReader.open(out.resolve("lora/redsquare.safetensors"))) {
+            assertTrue(r.metadata().containsKey("ss_network_dim"), r.metadata().toString());
+        }
         for (String model : new String[] {"a", "b", "weighted-sum", "block-weighted", "a-baked"}) {
             try (SafetensorsReader r = SafetensorsReader.open(out.resolve("models/" + model + ".safetensors"))) {
                 assertTrue(r.tensors().size() > 100, model + ": " + r.tensors().size());
@@ -39,7 +43,7 @@ class QuickstartCliTest {
         try (SafetensorsReader r = SafetensorsReader.open(out.resolve("models/a-to-mix.safetensors"))) {
             assertTrue(r.metadata().containsKey("ss_network_dim"), r.metadata().toString());
         }
-        for (String png : new String[] {"a.png", "a-lora.png", "a-baked.png"}) {
+        for (String png : new String[] {"a.png", "a-lora.png", "a-baked.png", "redsquare.png"}) {
             byte[] bytes = Files.readAllBytes(out.resolve(png));
             assertTrue(bytes.length > 100 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G', png);
         }
