@@ -5,7 +5,6 @@ import dev.easel.api.ParameterSchema;
 import dev.easel.api.ParameterSpec;
 import dev.easel.api.ParameterValues;
 import dev.easel.api.PluginDescriptor;
-import dev.easel.api.merge.MergeAlgorithm;
 import dev.easel.api.merge.MergeContext;
 import dev.easel.api.merge.TensorKernel;
 import java.util.List;
@@ -25,7 +24,7 @@ import java.util.Locale;
  * sd-mecha and mergekit before 2025-02 do; {@code l1} scales them so the delta keeps its L1 norm, as mergekit does
  * since 2025-02; {@code none} leaves them.
  */
-public final class DareMerge implements MergeAlgorithm {
+public final class DareMerge extends TaskVectorMerge {
     private static final PluginDescriptor DESCRIPTOR = PluginDescriptor.of("dare/task-vectors", "1.0.0",
             "DARE: randomly drop a fraction of each delta, rescale the rest, base + alpha * sum (seeded per key)");
     static final ParameterSpec PROBABILITY = ParameterSpec.floating("probability", 0.9, 0.0, 0.999,
@@ -47,26 +46,6 @@ public final class DareMerge implements MergeAlgorithm {
     @Override
     public ParameterSchema parameters() {
         return PARAMETERS;
-    }
-
-    @Override
-    public List<String> inputs() {
-        return List.of("base", "a");
-    }
-
-    @Override
-    public boolean variadic() {
-        return true;
-    }
-
-    @Override
-    public boolean hasBaseModel() {
-        return true;
-    }
-
-    @Override
-    public void checkInputs(ParameterValues parameters, int models) {
-        TaskVectors.checkWeights(parameters, models);
     }
 
     @Override

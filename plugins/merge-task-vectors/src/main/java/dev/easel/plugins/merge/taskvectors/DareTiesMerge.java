@@ -5,7 +5,6 @@ import dev.easel.api.ParameterSchema;
 import dev.easel.api.ParameterSpec;
 import dev.easel.api.ParameterValues;
 import dev.easel.api.PluginDescriptor;
-import dev.easel.api.merge.MergeAlgorithm;
 import dev.easel.api.merge.MergeContext;
 import dev.easel.api.merge.TensorKernel;
 import java.util.List;
@@ -17,7 +16,7 @@ import java.util.Optional;
  * {@code dare_ties} default) or averaged ({@code normalize=true}, sd-mecha's {@code add_ties_with_dare}), and
  * {@code alpha} times the result is added to the base. A vote of exactly 0 elects + (mergekit).
  */
-public final class DareTiesMerge implements MergeAlgorithm {
+public final class DareTiesMerge extends TaskVectorMerge {
     private static final PluginDescriptor DESCRIPTOR = PluginDescriptor.of("dare_ties/task-vectors", "1.0.0",
             "DARE-TIES: random drop and rescale of each delta, TIES sign election, base + alpha * result");
     private static final ParameterSchema PARAMETERS = ParameterSchema.of(
@@ -38,26 +37,6 @@ public final class DareTiesMerge implements MergeAlgorithm {
     @Override
     public ParameterSchema parameters() {
         return PARAMETERS;
-    }
-
-    @Override
-    public List<String> inputs() {
-        return List.of("base", "a");
-    }
-
-    @Override
-    public boolean variadic() {
-        return true;
-    }
-
-    @Override
-    public boolean hasBaseModel() {
-        return true;
-    }
-
-    @Override
-    public void checkInputs(ParameterValues parameters, int models) {
-        TaskVectors.checkWeights(parameters, models);
     }
 
     @Override

@@ -6,7 +6,6 @@ import dev.easel.api.ParameterSpec;
 import dev.easel.api.ParameterValues;
 import dev.easel.api.PluginDescriptor;
 import dev.easel.api.merge.ElementwiseKernel;
-import dev.easel.api.merge.MergeAlgorithm;
 import dev.easel.api.merge.MergeContext;
 import java.util.List;
 import java.util.Optional;
@@ -16,7 +15,7 @@ import java.util.Optional;
  * {@code task_arithmetic} with {@code lambda} named {@code alpha} as in sd-mecha). With one model it is
  * {@code add_difference(base, model, base)}; with weights 1 and alpha 1/N it is the plain average.
  */
-public final class TaskArithmeticMerge implements MergeAlgorithm {
+public final class TaskArithmeticMerge extends TaskVectorMerge {
     private static final PluginDescriptor DESCRIPTOR = PluginDescriptor.of("task_arithmetic/task-vectors", "1.0.0",
             "Task arithmetic base + alpha * sum of weighted deltas (model - base), as mergekit computes it");
     private static final ParameterSchema PARAMETERS = ParameterSchema.of(
@@ -35,28 +34,8 @@ public final class TaskArithmeticMerge implements MergeAlgorithm {
     }
 
     @Override
-    public List<String> inputs() {
-        return List.of("base", "a");
-    }
-
-    @Override
-    public boolean variadic() {
-        return true;
-    }
-
-    @Override
-    public boolean hasBaseModel() {
-        return true;
-    }
-
-    @Override
     public boolean elementwise() {
         return true;
-    }
-
-    @Override
-    public void checkInputs(ParameterValues parameters, int models) {
-        TaskVectors.checkWeights(parameters, models);
     }
 
     @Override

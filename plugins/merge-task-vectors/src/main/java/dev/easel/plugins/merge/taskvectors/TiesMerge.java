@@ -5,7 +5,6 @@ import dev.easel.api.ParameterSchema;
 import dev.easel.api.ParameterSpec;
 import dev.easel.api.ParameterValues;
 import dev.easel.api.PluginDescriptor;
-import dev.easel.api.merge.MergeAlgorithm;
 import dev.easel.api.merge.MergeContext;
 import dev.easel.api.merge.TensorKernel;
 import java.util.List;
@@ -25,7 +24,7 @@ import java.util.Optional;
  * The election is by the sum of the weighted deltas ({@code vote_sgn=true}, the paper's "mass") or by the count of
  * signs ({@code vote_sgn=false}, sd-mecha's default). Trimming is per tensor, not over the whole model.
  */
-public final class TiesMerge implements MergeAlgorithm {
+public final class TiesMerge extends TaskVectorMerge {
     private static final PluginDescriptor DESCRIPTOR = PluginDescriptor.of("ties/task-vectors", "1.0.0",
             "TIES: trim each delta to its top-k magnitudes, elect signs, disjoint mean, base + alpha * result");
     private static final ParameterSchema PARAMETERS = ParameterSchema.of(
@@ -49,26 +48,6 @@ public final class TiesMerge implements MergeAlgorithm {
     @Override
     public ParameterSchema parameters() {
         return PARAMETERS;
-    }
-
-    @Override
-    public List<String> inputs() {
-        return List.of("base", "a");
-    }
-
-    @Override
-    public boolean variadic() {
-        return true;
-    }
-
-    @Override
-    public boolean hasBaseModel() {
-        return true;
-    }
-
-    @Override
-    public void checkInputs(ParameterValues parameters, int models) {
-        TaskVectors.checkWeights(parameters, models);
     }
 
     @Override
