@@ -17,6 +17,7 @@ import dev.easel.core.format.RangeSink;
 import dev.easel.core.merge.MemoryBudget;
 import dev.easel.core.merge.ModelIo;
 import dev.easel.core.merge.TensorArrays;
+import dev.easel.core.merge.WriteBehind;
 import dev.easel.core.runtime.ComputeRuntime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -146,7 +147,12 @@ public final class LoraBaker {
             return t;
         });
         int patched = 0;
+        WriteBehind writer = null;
         try (TensorSink sink = io.create(request.output(), new WritePlan(planned, base.metadata()))) {
+            if (sink instanceof RangeSink ranges) {
+                writer = new WriteBehind(ranges, 2 * threads + 2, stagingBytes);
+            }
+            WriteBehind fusedWriter = writer;
             List<Future<?>> futures = new ArrayList<>();
             // Copies first: they hold no working memory (mapped input to output), so they are all queued at once
             // and never wait behind a large delta's memory reservation.
@@ -201,7 +207,7 @@ public final class LoraBaker {
                     try (keyManager) {
                         if (failure.get() == null) {
                             if (product != null) {
-                                fused(base, in, out, product, sink, keyManager, timings);
+                                fused(base, in, out, product, sink, fusedWriter, keyManager, timings);
                             } else {
                                 patchKey(base, in, out, p == null ? List.of() : p, sink, keyManager, timings);
                             }
@@ -215,6 +221,15 @@ public final class LoraBaker {
             }
             for (Future<?> f : futures) {
                 f.get();
+            }
+            if (writer != null && failure.get() == null) {
+                try {
+                    long tw = System.nanoTime();
+                    writer.finish();
+                    timings.wait.add(System.nanoTime() - tw);
+                } catch (IOException | RuntimeException e) {
+                    failure.compareAndSet(null, e);
+                }
             }
             Throwable t = failure.get();
             if (t != null) {
@@ -238,6 +253,9 @@ public final class LoraBaker {
         } finally {
             pool.shutdownNow();
             copier.shutdownNow();
+            if (writer != null) {
+                writer.close();
+            }
             runtime.intraOpThreads(libtorchThreads);
         }
         return patched;
@@ -275,6 +293,8 @@ public final class LoraBaker {
      * memory. Settable for tests, which need several blocks on tiny tensors.
      */
     static int blockElements = 1 << 20;
+    /** Bytes of narrowed output gathered before one positional write by the write-behind thread (tests shrink it). */
+    static int stagingBytes = 4 << 20;
 
     /**
      * A key's delta as one low-rank product {@code up·down}: every patch's factors side by side (ranks add), so the
@@ -335,24 +355,27 @@ public final class LoraBaker {
 
     /**
      * {@code W + up·down} in row blocks: each block of the (memory-mapped) weight is widened, gets its rows of the
-     * product from one matrix multiplication, is narrowed, and is written at its place in the output straight from
-     * native memory, so neither the float32 weight nor the whole delta ever exists. A handful of native calls per
-     * block, each a vectorised loop.
+     * product from one matrix multiplication, and is narrowed, so neither the float32 weight nor the whole delta ever
+     * exists; a handful of native calls per block, each a vectorised loop. The narrowed bytes are gathered in the
+     * write-behind thread's staging buffers, so that a worker computes its next block while the kernel copies the
+     * last one into the output (without a writer, the key is gathered whole and written at once).
      */
     private static void fused(TensorSource base, TensorInfo in, TensorInfo out, Product product, TensorSink sink,
-                              NDManager manager, Timings timings) throws IOException {
+                              WriteBehind writer, NDManager manager, Timings timings)
+            throws IOException, InterruptedException {
         long rows = product.rows();
         long cols = product.cols();
         long blockRows = Math.max(1, blockElements / cols);
         int inSize = in.dtype().byteSize();
-        int outSize = out.dtype().byteSize();
-        RangeSink ranges = sink instanceof RangeSink r ? r : null;
-        ByteBuffer whole = ranges != null ? null
-                : ByteBuffer.allocateDirect(Math.toIntExact(out.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer src = base.read(in.name());
         long tMatmul = 0;
         long tConvert = 0;
         long tWrite = 0;
+        long t = System.nanoTime();
+        ByteBuffer staging = writer != null ? writer.take()
+                : ByteBuffer.allocateDirect(Math.toIntExact(out.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+        tWrite += System.nanoTime() - t;
+        long written = 0;
         for (long a = 0; a < rows; a += blockRows) {
             long b = Math.min(rows, a + blockRows);
             try (NDManager scope = manager.newSubManager()) {
@@ -365,21 +388,35 @@ public final class LoraBaker {
                 long t2 = System.nanoTime();
                 ByteBuffer bytes = TensorArrays.toBytes(w, out.dtype());
                 long t3 = System.nanoTime();
-                if (ranges != null) {
-                    ranges.writeRange(out.name(), a * cols * outSize, bytes);
-                } else {
-                    whole.put(bytes);
+                while (bytes.hasRemaining()) {
+                    if (!staging.hasRemaining()) {
+                        staging.flip();
+                        // Read the size before handing the buffer over: once submitted it may be written, returned
+                        // to the pool and refilled by another thread before this line would run.
+                        long size = staging.limit();
+                        writer.submit(out.name(), written, staging);
+                        written += size;
+                        staging = writer.take();
+                    }
+                    int n = Math.min(bytes.remaining(), staging.remaining());
+                    ByteBuffer slice = bytes.slice();
+                    slice.limit(n);
+                    staging.put(slice);
+                    bytes.position(bytes.position() + n);
                 }
                 tMatmul += t2 - t1;
                 tConvert += t1 - t0 + t3 - t2;
                 tWrite += System.nanoTime() - t3;
             }
         }
-        if (whole != null) {
-            long t = System.nanoTime();
-            sink.write(out.name(), whole.flip());
-            tWrite += System.nanoTime() - t;
+        t = System.nanoTime();
+        staging.flip();
+        if (writer != null) {
+            writer.submit(out.name(), written, staging);
+        } else {
+            sink.write(out.name(), staging);
         }
+        tWrite += System.nanoTime() - t;
         timings.matmul.add(tMatmul);
         timings.fuse.add(tConvert);
         timings.wait.add(tWrite);
@@ -400,7 +437,7 @@ public final class LoraBaker {
         @Override
         public String toString() {
             return String.format(Locale.ROOT, "factors %.1f s, products %.1f s, widen+add+narrow %.1f s, "
-                    + "writes %.1f s; general path: widen %.1f s, delta %.1f s, narrow %.1f s, "
+                    + "staging+waiting for the writer %.1f s; general path: widen %.1f s, delta %.1f s, narrow %.1f s, "
                     + "write %.1f s; raw copies %.1f s (summed over threads)",
                     factors.sum() / 1e9, matmul.sum() / 1e9, fuse.sum() / 1e9, wait.sum() / 1e9,
                     read.sum() / 1e9, compute.sum() / 1e9, convert.sum() / 1e9, write.sum() / 1e9, copy.sum() / 1e9);

@@ -40,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The bake's fused path (one low-rank product per row block, fp16 in and out) against the straightforward
  * computation: widen the whole weight, add every module's {@code up·down} in double precision, round once to fp16.
  * Tensors are tiny but the blocks are made tinier, so that keys span many blocks, a block holds a single row of a
- * conv weight wider than the block, and one key takes two adapters (factors concatenated into one product).
+ * conv weight wider than the block, blocks straddle the write-behind buffers, and one key takes two adapters (factors
+ * concatenated into one product).
  */
 class LoraBakerFusedTest {
     static final String UNET = "model.diffusion_model.";
@@ -52,6 +53,7 @@ class LoraBakerFusedTest {
 
     static ComputeRuntime runtime;
     static int savedBlock;
+    static int savedStaging;
 
     @TempDir
     Path dir;
@@ -60,6 +62,7 @@ class LoraBakerFusedTest {
     static void start() {
         runtime = new ComputeRuntime().start();
         savedBlock = LoraBaker.blockElements;
+        savedStaging = LoraBaker.stagingBytes;
     }
 
     @AfterAll
@@ -70,6 +73,7 @@ class LoraBakerFusedTest {
     @AfterEach
     void restore() {
         LoraBaker.blockElements = savedBlock;
+        LoraBaker.stagingBytes = savedStaging;
     }
 
     /** A plain product {@code W + m·up·down} (no alpha), offering its factors only when {@code fused}. */
@@ -259,8 +263,9 @@ class LoraBakerFusedTest {
         write(b, second, DType.F32);
 
         // 64 elements: the to_q key (24 wide) takes 2 rows a block, 20 blocks; a conv row (72 wide) is wider than a
-        // block, so every block holds one row.
+        // block, so every block holds one row. 40-byte staging buffers: blocks straddle the writer's buffers.
         LoraBaker.blockElements = 64;
+        LoraBaker.stagingBytes = 40;
         List<BakeRequest.Strength> adapters = List.of(new BakeRequest.Strength(a, 0.7),
                 new BakeRequest.Strength(b, -1.3));
         Path fused = dir.resolve("fused.safetensors");
