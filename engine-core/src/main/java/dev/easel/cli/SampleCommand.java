@@ -11,6 +11,7 @@ import dev.easel.api.tensor.WritePlan;
 import dev.easel.core.Easel;
 import dev.easel.core.format.ModelFormats;
 import dev.easel.core.format.safetensors.SafetensorsWriter;
+import dev.easel.core.sd.embedding.EmbeddingFile;
 import dev.easel.core.sd.hooks.AdapterApplier;
 import dev.easel.core.sd.hooks.SdNetworkHooks;
 import dev.easel.core.sd.model.ModelConfigs;
@@ -25,12 +26,16 @@ import dev.easel.core.sd.sampling.PngWriter;
 import dev.easel.core.sd.sampling.SamplerKind;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -95,6 +100,11 @@ public final class SampleCommand implements Runnable {
             description = "Adapter file and strength (repeatable); needs an installed adapter type plugin.")
     List<String> loras = new ArrayList<>();
 
+    @Option(names = "--embedding", paramLabel = "FILE", description = "Textual-inversion embedding (repeatable): "
+            + "A1111 .pt, kohya emb_params or diffusers learned_embeds, torch or safetensors; prompts call it by its "
+            + "file name (diffusers files also by their token).")
+    List<Path> embeddings = new ArrayList<>();
+
     @Option(names = "--noise", paramLabel = "FILE", description = "Initial latent noise: tensor 'noise' of a safetensors file.")
     Path noise;
 
@@ -137,6 +147,7 @@ public final class SampleCommand implements Runnable {
             }
             try (SdModel sd = loaded) {
                 SdNetworkHooks hooks = new SdNetworkHooks(sd, m);
+                List<String> tiHashes = addEmbeddings(hooks);
                 applyAdapters(easel, hooks);
                 Pipeline pipeline = new Pipeline(sd, hooks);
                 int f = pipeline.sizeMultiple();
@@ -171,7 +182,7 @@ public final class SampleCommand implements Runnable {
                     writeLatent(result.latent(), latentOut);
                 }
                 PngWriter.write(Images.toImage(result.image()), Map.of("parameters",
-                        infotext(req, kind, hooks.clipSkip(), w, h)), out);
+                        infotext(req, kind, hooks.clipSkip(), w, h, tiHashes)), out);
                 PrintWriter o = spec.commandLine().getOut();
                 o.printf(Locale.ROOT, "wrote %s (%dx%d, %s, %d steps, cfg %s, seed %d) in %.1f s%n", out, w, h,
                         kind.cliName(), steps, fmt(cfg), seed, (System.nanoTime() - t0) / 1e9);
@@ -181,6 +192,44 @@ public final class SampleCommand implements Runnable {
             throw new UncheckedIOException(e);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(model + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Loads the embeddings; returns A1111's {@code TI hashes} entries ({@code name: hash}) of those the prompts use. */
+    private List<String> addEmbeddings(SdNetworkHooks hooks) throws IOException {
+        List<String> hashes = new ArrayList<>();
+        for (Path file : embeddings) {
+            EmbeddingFile e = EmbeddingFile.read(file);
+            try {
+                hooks.addEmbedding(e);
+            } catch (IllegalArgumentException ex) {
+                // the message names the embedding file; the command's handler would prefix the model's
+                throw new ModelLoadException(null, ex.getMessage());
+            }
+            String text = (prompt + "\n" + negative).toLowerCase(Locale.ROOT);
+            if (e.words().stream().noneMatch(w -> text.contains(w.toLowerCase(Locale.ROOT)))) {
+                PrintWriter err = spec.commandLine().getErr();
+                err.println("warning: " + file + ": neither prompt uses the embedding's word"
+                        + (e.words().size() > 1 ? "s " : " ") + String.join(" / ", e.words()));
+                err.flush();
+            } else {
+                hashes.add(e.name() + ": " + shortHash(file));
+            }
+        }
+        return hashes;
+    }
+
+    /** A1111's short hash of a file: the first 12 hex digits of its SHA-256. */
+    private static String shortHash(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                sha.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(sha.digest()).substring(0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -225,7 +274,7 @@ public final class SampleCommand implements Runnable {
         }
     }
 
-    private String infotext(GenerationRequest r, SamplerKind kind, int skip, int w, int h) {
+    private String infotext(GenerationRequest r, SamplerKind kind, int skip, int w, int h, List<String> tiHashes) {
         StringBuilder sb = new StringBuilder(r.prompt());
         if (!r.negative().isEmpty()) {
             sb.append("\nNegative prompt: ").append(r.negative());
@@ -244,6 +293,9 @@ public final class SampleCommand implements Runnable {
         }
         if (!loras.isEmpty()) {
             sb.append(", Lora: ").append(String.join(" ", loras));
+        }
+        if (!tiHashes.isEmpty()) {
+            sb.append(", TI hashes: \"").append(String.join(", ", tiHashes)).append('"');
         }
         return sb.toString();
     }

@@ -22,6 +22,20 @@ public interface TrainingExport {
     /** Starts a tensor file in the given format ({@code format/safetensors}). */
     TensorSink tensors(String fileName, String formatId, WritePlan plan) throws IOException;
 
+    /**
+     * Writes {@code root} as {@code torch.save} would (a zip holding a protocol-2 pickle and the tensors' storages),
+     * using only what {@code torch.load(weights_only=True)} and AUTOMATIC1111's safe unpickler accept: AUTOMATIC1111
+     * embeddings and hypernetworks are such files.
+     *
+     * @param root a tree of {@code Map}s (string or integer keys, iteration order kept), {@code List}s,
+     *             {@code String}s, {@code Integer}/{@code Long}, {@code Float}/{@code Double}, {@code Boolean},
+     *             {@code null} (Python's {@code None}) and {@code NDArray}s (saved as contiguous tensors of their own
+     *             data type; arrays that are the same object share one storage)
+     * @throws IllegalArgumentException if the tree holds anything else
+     * @since 0.11
+     */
+    void torchSave(String fileName, Object root) throws IOException;
+
     /** Starts an arbitrary file (a pickle written by a method's own writer, a JSON sidecar). */
     OutputStream file(String fileName) throws IOException;
 }

@@ -41,6 +41,17 @@ public interface TrainingStep {
     /** The loss of each batch element, {@code [batch]}, before reduction. */
     NDArray perSampleDiffusionLoss();
 
+    /**
+     * The same per-element loss (same latents, noise, timesteps and loss options) with the batch conditioned on other
+     * prompts, one per element: textual inversion trains on prompt templates ({@code "a photo of a [name]"}) rather
+     * than on the images' captions.
+     *
+     * @param prompts one prompt per batch element
+     * @throws IllegalArgumentException if the count differs from the batch size
+     * @since 0.11
+     */
+    NDArray perSampleDiffusionLoss(List<String> prompts);
+
     /** The mean of {@link #perSampleDiffusionLoss()}: what most methods optimise. */
     default NDArray diffusionLoss() {
         return perSampleDiffusionLoss().mean();

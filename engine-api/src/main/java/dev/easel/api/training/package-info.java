@@ -15,10 +15,12 @@
  * </ol>
  * {@code docs/plugin-authoring.md} maps every method of the mission onto these hooks.
  *
- * <p>Version 0.x: see {@link dev.easel.api.model}.
+ * <p>Version 0.x: see {@link dev.easel.api.model}. 0.11.0 added
+ * {@link dev.easel.api.training.TrainingStep#perSampleDiffusionLoss(java.util.List)} (the loss under other prompts)
+ * and {@link dev.easel.api.training.TrainingExport#torchSave} (torch-loadable pickles such as A1111 embeddings).
  */
 @Export
-@Version("0.10.0")
+@Version("0.11.0")
 package dev.easel.api.training;
 
 import org.osgi.annotation.bundle.Export;

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.easel.api.model.Component;
 import dev.easel.api.model.NetworkModule;
 import dev.easel.api.training.ConditioningHook;
@@ -12,6 +13,7 @@ import dev.easel.api.training.GuidanceHook;
 import dev.easel.api.training.ModuleWrapper;
 import dev.easel.api.training.NetworkHooks;
 import dev.easel.api.training.TokenEmbedding;
+import dev.easel.core.sd.embedding.EmbeddingFile;
 import dev.easel.core.sd.model.SdModel;
 import dev.easel.core.sd.nn.Layer;
 import dev.easel.core.sd.sampling.TextConditioner;
@@ -143,6 +145,46 @@ public final class SdNetworkHooks implements NetworkHooks {
         TokenEmbedding te = new AddedToken(name, List.copyOf(names), rows);
         tokens.add(te);
         return te;
+    }
+
+    /**
+     * Makes a loaded embedding's words stand for its vectors (frozen rows appended to the embedding table). As in
+     * AUTOMATIC1111, an embedding named like a vocabulary word takes that word's place in prompts.
+     *
+     * @throws IllegalArgumentException if the vectors' width is not the text encoder's, or a word is not one word
+     */
+    public synchronized void addEmbedding(EmbeddingFile embedding) {
+        long width = model.textEncoder().tokenEmbedding().weightShape()[1];
+        if (embedding.width() != width) {
+            throw new IllegalArgumentException(embedding.file() + ": embedding '" + embedding.name() + "' has vectors"
+                    + " of width " + embedding.width() + ", this model's text encoder has " + width + " ("
+                    + widthHint(embedding.width()) + ")");
+        }
+        for (String w : embedding.words()) {
+            if (w.isBlank() || w.chars().anyMatch(Character::isWhitespace)) {
+                throw new IllegalArgumentException(embedding.file() + ": the word '" + w + "' has spaces; rename the"
+                        + " file to one word");
+            }
+        }
+        NDArray rows = model.manager().create(embedding.vectors(),
+                new Shape(embedding.rows(), embedding.width()));
+        int first = model.textEncoder().tokenEmbedding().addRows(rows);
+        int[] ids = new int[embedding.rows()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = first + i;
+        }
+        for (String w : embedding.words()) {
+            model.tokenizer().addWord(w, ids);
+        }
+    }
+
+    private static String widthHint(int width) {
+        return switch (width) {
+            case 768 -> "768 is SD1's";
+            case 1024 -> "1024 is SD2's";
+            case 1280 -> "1280 is SDXL's CLIP-G";
+            default -> "made for another model";
+        };
     }
 
     /** Tokens added so far. */

@@ -32,7 +32,8 @@ public final class EngineKeys {
             // output
             text("output_dir", "output", "Folder for the result, checkpoints, log and loss curve."),
             text("output_name", "last", "Base name of the result files."),
-            choice("save_model_as", "safetensors", List.of("safetensors", "ckpt", "pt"), "Result file format."),
+            choice("save_model_as", "safetensors", List.of("safetensors", "ckpt", "pt", "diffusers", "all"),
+                    "Result file format; each method's schema says which it writes (all: every one it can)."),
             choice("save_precision", "float", List.of("float", "fp16", "bf16"), "Precision of saved tensors."),
             integer("save_every_n_steps", 0, 0, Integer.MAX_VALUE,
                     "Save the result and a resumable state every N steps (0: only at the end)."),

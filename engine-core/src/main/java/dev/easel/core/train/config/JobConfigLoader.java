@@ -31,6 +31,9 @@ public final class JobConfigLoader {
             "networks.oft", "oft/kohya",
             "lycoris.kohya", "lycoris/kohya");
 
+    /** The method family a config with kohya's {@code token_string} and no network selects. */
+    public static final String TEXTUAL_INVERSION = "textual-inversion";
+
     /** Engine keys only a method's export can honour. */
     private static final List<String> METHOD_OUTPUT_KEYS = List.of("save_model_as", "save_precision");
 
@@ -140,6 +143,11 @@ public final class JobConfigLoader {
                         .map(s -> " (did you mean '" + s + "'?)").orElse(""));
             }
         }
+        if (!engineRaw.containsKey("output_name") && raw.get("token_string") != null
+                && !raw.get("token_string").toString().isBlank()) {
+            // kohya's train_textual_inversion.py names its result after the token when output_name is not given
+            engineRaw.put("output_name", raw.get("token_string").toString().trim());
+        }
         if (!engineRaw.containsKey("pretrained_model_name_or_path")) {
             throw new ConfigException(source, "pretrained_model_name_or_path",
                     "'pretrained_model_name_or_path' is required: the base model to train on");
@@ -197,6 +205,10 @@ public final class JobConfigLoader {
                                 + new TreeSet<>(NETWORK_MODULES.keySet()) + " (or set 'method' to a method id)");
             }
             return id;
+        }
+        if (raw.get("token_string") != null) {
+            // a config of kohya's train_textual_inversion.py: it has a token and no network
+            return TEXTUAL_INVERSION;
         }
         throw new ConfigException(source, "method", "no training method: set 'method' (for example lora/kohya) or"
                 + " kohya's 'network_module'");

@@ -81,13 +81,25 @@ final class EngineTrainingStep implements TrainingStep {
     @Override
     public NDArray perSampleDiffusionLoss() {
         if (loss == null) {
-            NDArray inputNoise = perturbation == null ? noise : noise.add(perturbation);
-            NDArray noisy = schedule.addNoise(latents, inputNoise, timesteps);
-            NDArray context = model.encodeText(captions);
-            NDArray prediction = model.predict(noisy, timesteps, context);
-            loss = DiffusionLoss.perSample(schedule, options, prediction, latents, noise, timesteps, reg);
+            loss = lossUnder(captions);
         }
         return loss;
+    }
+
+    @Override
+    public NDArray perSampleDiffusionLoss(List<String> prompts) {
+        if (prompts.size() != captions.size()) {
+            throw new IllegalArgumentException(prompts.size() + " prompts for a batch of " + captions.size());
+        }
+        return prompts.equals(captions) ? perSampleDiffusionLoss() : lossUnder(List.copyOf(prompts));
+    }
+
+    private NDArray lossUnder(List<String> prompts) {
+        NDArray inputNoise = perturbation == null ? noise : noise.add(perturbation);
+        NDArray noisy = schedule.addNoise(latents, inputNoise, timesteps);
+        NDArray context = model.encodeText(prompts);
+        NDArray prediction = model.predict(noisy, timesteps, context);
+        return DiffusionLoss.perSample(schedule, options, prediction, latents, noise, timesteps, reg);
     }
 
     @Override

@@ -5,10 +5,12 @@ import dev.easel.api.tensor.TensorSink;
 import dev.easel.api.tensor.WritePlan;
 import dev.easel.api.training.TrainingExport;
 import dev.easel.core.format.AtomicOutputFile;
+import dev.easel.core.format.pytorch.TorchCheckpointWriter;
 import dev.easel.core.format.safetensors.SafetensorsReader;
 import dev.easel.core.format.safetensors.SafetensorsWriter;
 import dev.easel.core.plugin.PluginKind;
 import dev.easel.core.plugin.PluginRegistry;
+import dev.easel.core.train.io.TorchTrees;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
@@ -51,6 +53,12 @@ final class OutputFolderExport implements TrainingExport {
         }
         ModelFormat format = (ModelFormat) registry.select(PluginKind.MODEL_FORMAT, formatId).plugin();
         return format.create(target, plan);
+    }
+
+    @Override
+    public void torchSave(String fileName, Object root) throws IOException {
+        Object converted = TorchTrees.fromArrays(root);
+        TorchCheckpointWriter.save(target(fileName), converted);
     }
 
     @Override
