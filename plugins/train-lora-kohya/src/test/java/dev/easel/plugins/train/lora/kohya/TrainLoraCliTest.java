@@ -16,6 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code easel train} with a kohya config file, then {@code easel lora inspect} and {@code easel lora bake}. */
@@ -111,9 +113,18 @@ class TrainLoraCliTest {
         }
     }
 
-    @Test
-    void bakedFileEqualsTheTrainedHooks() throws IOException {
-        Path model = LoraJobs.tinyModel(dir);
+    /** Trains on the stock tiny model ({@code easel init-model}, one resnet per level) and on one with SD's two. */
+    @ParameterizedTest(name = "{0} resnet(s) per level")
+    @ValueSource(ints = {1, 2})
+    void bakedFileEqualsTheTrainedHooks(int resnetsPerLevel) throws IOException {
+        Path model;
+        if (resnetsPerLevel == 1) {
+            model = dir.resolve("stock").resolve("tiny.safetensors");
+            Files.createDirectories(model.getParent());
+            assertEquals(0, easel("init-model", "--config", "tiny", "--seed", "7", "--out", model.toString()), stderr);
+        } else {
+            model = LoraJobs.tinyModel(dir);
+        }
         Path data = LoraJobs.images(dir.resolve("img"), 4);
         Path out = dir.resolve("out");
         LoraJobs.Probe probe = new LoraJobs.Probe();
@@ -125,6 +136,8 @@ class TrainLoraCliTest {
         Files.copy(model.resolveSibling("tiny.json"), dir.resolve("baked.json"));
         assertEquals(0, easel("lora", "bake", "--base", model.toString(), "--lora",
                 out.resolve("tiny_lora.safetensors").toString(), "--out", baked.toString()), stderr);
+        // every module of the file landed on a weight of this model, none skipped
+        assertFalse(stderr.contains("skipp") || stdout.contains("skipp"), stdout + stderr);
         try (NDManager m = LoraJobs.RUNTIME.newManager();
              SdDiffusionModel bakedModel = (SdDiffusionModel) new SdDiffusionModelLoader().load(baked.toString(),
                      ModelOptions.defaults(), m)) {
