@@ -237,6 +237,30 @@ class LoraTrainingTest {
     }
 
     @Test
+    void dropoutsActInTrainingOnly() throws IOException {
+        // module_dropout = 1 skips every module in every training step: nothing reaches lora_up, which stays zero
+        Path out = dir.resolve("out-dropped");
+        Map<String, String> p = LoraJobs.params(model, data, out);
+        p.put("max_train_steps", "2");
+        p.put("network_args", "module_dropout=1");
+        LoraJobs.Probe probe = new LoraJobs.Probe();
+        LoraJobs.train(p, probe);
+        try (TensorSource src = SafetensorsReader.open(out.resolve("tiny_lora.safetensors"))) {
+            for (TensorInfo t : src.tensors()) {
+                if (t.name().endsWith("lora_up.weight")) {
+                    java.nio.ByteBuffer b = src.read(t.name()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    while (b.hasRemaining()) {
+                        assertEquals(0f, b.getFloat(), t.name());
+                    }
+                }
+            }
+        }
+        // outside training (the final evaluation) the wrapped model is the bare one: no module is dropped, and the
+        // zero lora_up adds nothing
+        assertArrayEquals(probe.basePrediction, probe.finalPrediction);
+    }
+
+    @Test
     void unetOnlyAdaptsNoTextEncoderModule() throws IOException {
         Path out = dir.resolve("out-unet");
         Map<String, String> p = LoraJobs.params(model, data, out);

@@ -76,7 +76,14 @@ class TrainLoraCliTest {
                 max_train_steps = 4
                 seed = 7
                 xformers = true
-                """.formatted(model, data, dir.resolve("cache"), out);
+
+                [sample_prompt_arguments]
+                sample_every_n_steps = 2
+                sample_prompts = "%s"
+                sample_sampler = "k_euler_a"
+                """.formatted(model, data, dir.resolve("cache"), out, dir.resolve("prompts.txt"));
+        Files.writeString(dir.resolve("prompts.txt"), "# previews\na red square --n blurry --w 32 --h 32 --d 5 --s 2\n"
+                + "a blue square --w 36 --h 30 --s 2 --ss ddim\n");
         Path config = dir.resolve("lora.toml");
         Files.writeString(config, toml);
 
@@ -88,6 +95,14 @@ class TrainLoraCliTest {
         assertEquals(4, log.lines().count(), log);
         // a step whose gradient is not finite is skipped with a warning; the loss itself must stay finite
         assertFalse(log.contains("\"loss\":\"NaN\""), log);
+        // previews at steps 2 and 4, two prompts each, kohya's file names; sizes rounded down to what the model renders
+        for (String png : java.util.List.of("tiny_lora_000002_00_5.png", "tiny_lora_000004_00_5.png")) {
+            java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(out.resolve("sample").resolve(png).toFile());
+            assertEquals(32, img.getWidth(), png);
+        }
+        try (var files = Files.list(out.resolve("sample"))) {
+            assertEquals(4, files.filter(f -> f.toString().endsWith(".png")).count());
+        }
 
         assertEquals(0, easel("lora", "inspect", lora.toString(), "--base", model.toString(), "--json"), stderr);
         assertTrue(stdout.contains("lora/kohya"), stdout);
