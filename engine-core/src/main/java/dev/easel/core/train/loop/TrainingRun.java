@@ -176,11 +176,15 @@ final class TrainingRun {
                         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                             NDArray l = session.loss(last);
                             lossSum += l.getFloat();
-                            if (l.hasGradient()) {
+                            try {
                                 gc.backward(accumulation == 1 ? l : TorchOwned.div(l, accumulation));
+                            } catch (ai.djl.engine.EngineException ex) {
+                                // nothing trained reached this loss (module_dropout may drop every module of a
+                                // step): its gradient is zero, where kohya's backward would fail
+                                if (!String.valueOf(ex.getMessage()).contains("does not require grad")) {
+                                    throw ex;
+                                }
                             }
-                            // else nothing trained reached this loss (module_dropout may drop every module of a
-                            // step): its gradient is zero, where kohya's backward would fail
                         } finally {
                             model.setTraining(false);
                         }

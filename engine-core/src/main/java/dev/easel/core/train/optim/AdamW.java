@@ -2,6 +2,8 @@ package dev.easel.core.train.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -13,6 +15,7 @@ public final class AdamW implements Optimizer {
     private final double weightDecay;
     private final NDManager manager;
     private final SlotState slots = new SlotState();
+    private final Map<String, Long> steps = new HashMap<>();
 
     public AdamW(NDManager manager, double beta1, double beta2, double eps, double weightDecay) {
         this.manager = manager;
@@ -29,29 +32,37 @@ public final class AdamW implements Optimizer {
 
     @Override
     public void step(List<List<NDArray>> groups, double[] learningRates) {
-        for (int g = 0; g < groups.size(); g++) {
-            double lr = learningRates[g];
-            List<NDArray> params = groups.get(g);
-            for (int i = 0; i < params.size(); i++) {
-                NDArray p = params.get(i);
-                NDArray grad = Gradients.of(p);
-                if (grad == null) {
-                    continue;
+        // The same arithmetic as torch.optim.AdamW, with the scalars made once per step (a LoRA has hundreds of
+        // small tensors: a Java number per operation would allocate a native scalar each time) and the step count
+        // kept in Java as well as in its state tensor (no read-back per tensor).
+        try (NDScope scope = new NDScope()) {
+            Scalars c = new Scalars();
+            for (int g = 0; g < groups.size(); g++) {
+                double lr = learningRates[g];
+                List<NDArray> params = groups.get(g);
+                for (int i = 0; i < params.size(); i++) {
+                    NDArray p = params.get(i);
+                    NDArray grad = Gradients.of(p);
+                    if (grad == null) {
+                        continue;
+                    }
+                    NDArray m = slots.slot(g, i, "exp_avg", p);
+                    NDArray v = slots.slot(g, i, "exp_avg_sq", p);
+                    String key = SlotState.key(g, i, "step");
+                    NDArray t = slots.slot(g, i, "step", c.get(p, 0));
+                    long step = steps.computeIfAbsent(key, k -> (long) t.getFloat()) + 1;
+                    steps.put(key, step);
+                    t.addi(c.get(t, 1));
+                    if (weightDecay != 0) {
+                        p.muli(c.get(p, 1 - lr * weightDecay));
+                    }
+                    m.muli(c.get(m, beta1)).addi(grad.mul(c.get(grad, 1 - beta1)));
+                    v.muli(c.get(v, beta2)).addi(grad.square().muli(c.get(grad, 1 - beta2)));
+                    double bias1 = 1 - Math.pow(beta1, step);
+                    double bias2 = 1 - Math.pow(beta2, step);
+                    NDArray denom = v.sqrt().divi(c.get(v, Math.sqrt(bias2))).addi(c.get(v, eps));
+                    p.subi(m.div(denom).muli(c.get(p, lr / bias1)));
                 }
-                NDArray m = slots.slot(g, i, "exp_avg", p);
-                NDArray v = slots.slot(g, i, "exp_avg_sq", p);
-                NDArray t = slots.slot(g, i, "step", manager.create(0f));
-                t.addi(1);
-                double step = t.getFloat();
-                if (weightDecay != 0) {
-                    p.muli(1 - lr * weightDecay);
-                }
-                m.muli(beta1).addi(grad.mul(1 - beta1));
-                v.muli(beta2).addi(grad.square().muli(1 - beta2));
-                double bias1 = 1 - Math.pow(beta1, step);
-                double bias2 = 1 - Math.pow(beta2, step);
-                NDArray denom = v.sqrt().divi(Math.sqrt(bias2)).addi(eps);
-                p.subi(m.div(denom).muli(lr / bias1));
             }
         }
     }
@@ -64,5 +75,6 @@ public final class AdamW implements Optimizer {
     @Override
     public void restore(Map<String, NDArray> state) {
         slots.restore(state, manager);
+        steps.clear();
     }
 }

@@ -1,6 +1,12 @@
 package dev.easel.core.train.optim;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Gradient access and global-norm clipping over trainable tensors. */
@@ -18,14 +24,21 @@ public final class Gradients {
 
     /** The global L2 norm of every gradient. */
     public static double globalNorm(List<NDArray> parameters) {
-        double sum = 0;
-        for (NDArray p : parameters) {
-            NDArray g = of(p);
-            if (g != null) {
-                sum += g.square().sum().getFloat();
+        // one read-back for all tensors, not one per tensor (a LoRA has hundreds)
+        try (NDScope scope = new NDScope()) {
+            List<NDArray> sums = new ArrayList<>();
+            for (NDArray p : parameters) {
+                NDArray g = of(p);
+                if (g != null) {
+                    sums.add(g.square().sum().toType(DataType.FLOAT64, false));
+                }
             }
+            if (sums.isEmpty()) {
+                return 0;
+            }
+            NDArray total = sums.size() == 1 ? sums.get(0) : NDArrays.stack(new NDList(sums)).sum();
+            return Math.sqrt(total.getDouble());
         }
-        return Math.sqrt(sum);
     }
 
     /**
@@ -38,10 +51,13 @@ public final class Gradients {
         if (maxNorm > 0) {
             double coef = maxNorm / (norm + 1e-6);
             if (coef < 1) {
-                for (NDArray p : parameters) {
-                    NDArray g = of(p);
-                    if (g != null) {
-                        g.muli((float) coef);
+                try (NDScope scope = new NDScope()) {
+                    Scalars c = new Scalars();
+                    for (NDArray p : parameters) {
+                        NDArray g = of(p);
+                        if (g != null) {
+                            g.muli(c.get(g, coef));
+                        }
                     }
                 }
             }
@@ -51,11 +67,15 @@ public final class Gradients {
 
     /** Sets every gradient to zero, for the next accumulation. */
     public static void zero(List<NDArray> parameters) {
-        for (NDArray p : parameters) {
-            NDArray g = of(p);
-            if (g != null) {
-                // an assignment, not g * 0: a NaN or infinite gradient must not survive into the next step
-                g.set(new ai.djl.ndarray.index.NDIndex("..."), 0);
+        try (NDScope scope = new NDScope()) {
+            Scalars c = new Scalars();
+            NDIndex all = new NDIndex("...");
+            for (NDArray p : parameters) {
+                NDArray g = of(p);
+                if (g != null) {
+                    // an assignment, not g * 0: a NaN or infinite gradient must not survive into the next step
+                    g.set(all, c.get(g, 0));
+                }
             }
         }
     }

@@ -95,6 +95,11 @@ class TrainLoraCliTest {
         assertEquals(4, log.lines().count(), log);
         // a step whose gradient is not finite is skipped with a warning; the loss itself must stay finite
         assertFalse(log.contains("\"loss\":\"NaN\""), log);
+        // every step's gradient reached the adapter (lora_up starts at zero, lora_down's gradient with it, not up's)
+        for (String line : log.lines().toList()) {
+            double norm = Double.parseDouble(line.replaceAll(".*\"grad_norm\":([^,}]+).*", "$1"));
+            assertTrue(norm > 0 && Double.isFinite(norm), line);
+        }
         // previews at steps 2 and 4, two prompts each, kohya's file names; sizes rounded down to what the model renders
         for (String png : java.util.List.of("tiny_lora_000002_00_5.png", "tiny_lora_000004_00_5.png")) {
             java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(out.resolve("sample").resolve(png).toFile());
