@@ -1,8 +1,11 @@
 package dev.easel.core.adapter;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.easel.api.adapter.AdapterType;
 import dev.easel.api.tensor.DType;
@@ -10,22 +13,27 @@ import dev.easel.api.tensor.TensorInfo;
 import dev.easel.api.tensor.TensorSink;
 import dev.easel.api.tensor.TensorSource;
 import dev.easel.api.tensor.WritePlan;
+import dev.easel.core.format.RangeSink;
 import dev.easel.core.merge.MemoryBudget;
 import dev.easel.core.merge.ModelIo;
 import dev.easel.core.merge.TensorArrays;
+import dev.easel.core.merge.WriteBehind;
 import dev.easel.core.runtime.ComputeRuntime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Folds adapters into a checkpoint, streaming: every key the adapters do not touch goes from the (memory-mapped)
@@ -120,8 +128,14 @@ public final class LoraBaker {
                     Timings timings) throws IOException {
         MemoryBudget budget = new MemoryBudget(request.effectiveMemoryBudget());
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        ExecutorService pool = Executors.newFixedThreadPool(request.effectiveThreads(), r -> {
-            Thread t = new Thread(r, "easel-bake");
+        int threads = request.effectiveThreads();
+        // One key per worker, each libtorch product on its worker alone: the pool already uses every core.
+        int libtorchThreads = runtime.intraOpThreads(1);
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(() -> {
+                runtime.intraOpThreads(1);
+                r.run();
+            }, "easel-bake");
             t.setDaemon(true);
             return t;
         });
@@ -133,7 +147,12 @@ public final class LoraBaker {
             return t;
         });
         int patched = 0;
+        WriteBehind writer = null;
         try (TensorSink sink = io.create(request.output(), new WritePlan(planned, base.metadata()))) {
+            if (sink instanceof RangeSink ranges) {
+                writer = new WriteBehind(ranges, 2 * threads + 2, stagingBytes);
+            }
+            WriteBehind fusedWriter = writer;
             List<Future<?>> futures = new ArrayList<>();
             // Copies first: they hold no working memory (mapped input to output), so they are all queued at once
             // and never wait behind a large delta's memory reservation.
@@ -154,32 +173,63 @@ public final class LoraBaker {
                 TensorInfo in = base.info(out.name()).orElseThrow();
                 List<Patch> p = patches.get(out.name());
                 boolean convert = p != null || in.dtype() != out.dtype();
-                if (p != null) {
-                    patched++;
-                }
-                int permits = convert ? budget.acquire(in.elementCount() * 12 + 4096) : 0;
-                futures.add((convert ? pool : copier).submit(() -> {
-                    try {
-                        if (failure.get() == null) {
-                            if (convert) {
-                                patchKey(base, in, out, p == null ? List.of() : p, sink, timings);
-                            } else {
+                if (!convert) {
+                    futures.add(copier.submit(() -> {
+                        try {
+                            if (failure.get() == null) {
                                 long tc = System.nanoTime();
                                 sink.write(out.name(), base.read(out.name()).duplicate());
                                 timings.copy.add(System.nanoTime() - tc);
+                            }
+                        } catch (Throwable e) {
+                            failure.compareAndSet(null, e);
+                        }
+                    }));
+                    continue;
+                }
+                patched++;
+                // The factors are read here, before the memory reservation, so that a key that takes the fused
+                // path reserves what it really uses (its factors and one delta block), not a whole float32 copy.
+                NDManager keyManager = runtime.newManager();
+                Product product;
+                int permits;
+                try {
+                    long tf = System.nanoTime();
+                    product = product(in, p, keyManager);
+                    timings.factors.add(System.nanoTime() - tf);
+                    permits = budget.acquire(product != null ? product.workingBytes()
+                            : in.elementCount() * 12 + 4096);
+                } catch (Throwable e) {
+                    keyManager.close();
+                    throw e;
+                }
+                futures.add(pool.submit(() -> {
+                    try (keyManager) {
+                        if (failure.get() == null) {
+                            if (product != null) {
+                                fused(base, in, out, product, sink, fusedWriter, keyManager, timings);
+                            } else {
+                                patchKey(base, in, out, p == null ? List.of() : p, sink, keyManager, timings);
                             }
                         }
                     } catch (Throwable e) {
                         failure.compareAndSet(null, e);
                     } finally {
-                        if (permits > 0) {
-                            budget.release(permits);
-                        }
+                        budget.release(permits);
                     }
                 }));
             }
             for (Future<?> f : futures) {
                 f.get();
+            }
+            if (writer != null && failure.get() == null) {
+                try {
+                    long tw = System.nanoTime();
+                    writer.finish();
+                    timings.wait.add(System.nanoTime() - tw);
+                } catch (IOException | RuntimeException e) {
+                    failure.compareAndSet(null, e);
+                }
             }
             Throwable t = failure.get();
             if (t != null) {
@@ -188,6 +238,9 @@ public final class LoraBaker {
                 }
                 if (t instanceof IOException io) {
                     throw io;
+                }
+                if (t instanceof UncheckedIOException uio) {
+                    throw uio.getCause();
                 }
                 throw new AdapterException(t.getMessage() == null ? t.toString() : t.getMessage(), t);
             }
@@ -200,60 +253,73 @@ public final class LoraBaker {
         } finally {
             pool.shutdownNow();
             copier.shutdownNow();
+            if (writer != null) {
+                writer.close();
+            }
+            runtime.intraOpThreads(libtorchThreads);
         }
         return patched;
     }
 
     private void patchKey(TensorSource base, TensorInfo in, TensorInfo out, List<Patch> patches, TensorSink sink,
-                          Timings timings) throws IOException {
-        try (NDManager manager = runtime.newManager()) {
-            long tf = System.nanoTime();
-            List<NDArray[]> factors = factors(in, patches, manager);
-            if (factors != null) {
-                timings.compute.add(System.nanoTime() - tf);
-                fused(base, in, out, factors, sink, manager, timings);
-                return;
+                          NDManager manager, Timings timings) throws IOException {
+        long t0 = System.nanoTime();
+        NDArray w = TensorArrays.toFloat32(manager, base.read(in.name()), in.dtype(), new Shape(in.shape()));
+        long t1 = System.nanoTime();
+        timings.read.add(t1 - t0);
+        for (Patch p : patches) {
+            try (NDManager scope = manager.newSubManager()) {
+                apply(w, p, scope);
+            } catch (AdapterException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new AdapterException(p.file().location() + ": module '" + p.module().name() + "' ("
+                        + p.module().typeId() + ") on '" + in.name() + "': " + e.getMessage(), e);
             }
-            long t0 = System.nanoTime();
-            NDArray w = TensorArrays.toFloat32(manager, base.read(in.name()), in.dtype(), new Shape(in.shape()));
-            long t1 = System.nanoTime();
-            timings.read.add(t1 - t0);
-            for (Patch p : patches) {
-                try (NDManager scope = manager.newSubManager()) {
-                    apply(w, p, scope);
-                } catch (AdapterException e) {
-                    throw e;
-                } catch (RuntimeException e) {
-                    throw new AdapterException(p.file().location() + ": module '" + p.module().name() + "' ("
-                            + p.module().typeId() + ") on '" + in.name() + "': " + e.getMessage(), e);
-                }
-            }
-            long t2 = System.nanoTime();
-            timings.compute.add(t2 - t1);
-            ByteBuffer bytes = TensorArrays.toBytes(w, out.dtype());
-            long t3 = System.nanoTime();
-            timings.convert.add(t3 - t2);
-            sink.write(out.name(), bytes);
-            timings.write.add(System.nanoTime() - t3);
+        }
+        long t2 = System.nanoTime();
+        timings.compute.add(t2 - t1);
+        ByteBuffer bytes = TensorArrays.toBytes(w, out.dtype());
+        long t3 = System.nanoTime();
+        timings.convert.add(t3 - t2);
+        sink.write(out.name(), bytes);
+        timings.write.add(System.nanoTime() - t3);
+    }
+
+    /**
+     * Elements of one row block of the fused path (4 MiB of float32): large enough that the few native calls per
+     * block cost nothing next to their loops, small enough that a block's arrays stay in the caches and that the
+     * native allocator hands the same memory back block after block instead of mapping (and page-faulting) fresh
+     * memory. Settable for tests, which need several blocks on tiny tensors.
+     */
+    static int blockElements = 1 << 20;
+    /** Bytes of narrowed output gathered before one positional write by the write-behind thread (tests shrink it). */
+    static int stagingBytes = 4 << 20;
+
+    /**
+     * A key's delta as one low-rank product {@code up·down}: every patch's factors side by side (ranks add), so the
+     * sum of the patches' deltas is a single matrix product.
+     */
+    private record Product(NDArray up, NDArray down, long rows, long cols) {
+        /** The factors and one block's arrays (float32 weight, product, narrowed copy), for the memory budget. */
+        long workingBytes() {
+            long block = Math.min(rows * cols, Math.max(cols, blockElements));
+            return 4 * (up.size() + down.size()) + 10 * block + 4096;
         }
     }
 
-    /** Elements per row block of the fused path: a float32 block stays in the core's cache. */
-    static final int BLOCK_ELEMENTS = 1 << 18;
-
-    private static final ThreadLocal<ByteBuffer[]> SCRATCH = ThreadLocal.withInitial(() -> new ByteBuffer[1]);
-
     /**
-     * The low-rank factors of every patch of a key, or {@code null} when some patch is not a plain product (or covers
-     * a slice or a bias), in which case the key takes the general path.
+     * The key's delta as a product, or {@code null} when some patch is not a plain product (or covers a slice or a
+     * bias), in which case the key takes the general path.
      */
-    private static List<NDArray[]> factors(TensorInfo in, List<Patch> patches, NDManager manager) {
-        if (in.rank() < 2 || patches.isEmpty()) {
+    private static Product product(TensorInfo in, List<Patch> patches, NDManager manager) {
+        if (in.rank() < 2 || patches == null || patches.isEmpty()) {
             return null;
         }
         long rows = in.dim(0);
         long cols = in.elementCount() / rows;
-        List<NDArray[]> out = new ArrayList<>();
+        List<NDArray> ups = new ArrayList<>();
+        List<NDArray> downs = new ArrayList<>();
         for (Patch p : patches) {
             if (p.bias() || p.target().sliced()) {
                 return null;
@@ -272,76 +338,111 @@ public final class LoraBaker {
             if (f == null) {
                 return null;
             }
-            if (f[0].getShape().get(0) != rows || f[1].getShape().get(1) != cols) {
-                throw new AdapterException(p.file().location() + ": module '" + m.name() + "' gives a delta of "
-                        + f[0].getShape().get(0) + "x" + f[1].getShape().get(1) + " for '" + in.name() + "' of shape "
+            if (f[0].getShape().dimension() != 2 || f[1].getShape().dimension() != 2
+                    || f[0].getShape().get(0) != rows || f[1].getShape().get(1) != cols
+                    || f[0].getShape().get(1) != f[1].getShape().get(0)) {
+                throw new AdapterException(p.file().location() + ": module '" + m.name() + "' gives factors "
+                        + f[0].getShape() + " x " + f[1].getShape() + " for '" + in.name() + "' of shape "
                         + java.util.Arrays.toString(in.shape()));
             }
-            out.add(f);
+            ups.add(f[0].getDataType() == DataType.FLOAT32 ? f[0] : f[0].toType(DataType.FLOAT32, false));
+            downs.add(f[1].getDataType() == DataType.FLOAT32 ? f[1] : f[1].toType(DataType.FLOAT32, false));
         }
-        return out;
+        NDArray up = ups.size() == 1 ? ups.get(0) : NDArrays.concat(new NDList(ups), 1);
+        NDArray down = downs.size() == 1 ? downs.get(0) : NDArrays.concat(new NDList(downs), 0);
+        return new Product(up, down, rows, cols);
     }
 
     /**
-     * {@code W + Σ up·down} in row blocks: each block is widened, gets its rows of every product, and is narrowed
-     * into the output buffer while it is still in cache, so the full float32 weight and delta never exist.
+     * {@code W + up·down} in row blocks: each block of the (memory-mapped) weight is widened, gets its rows of the
+     * product from one matrix multiplication, and is narrowed, so neither the float32 weight nor the whole delta ever
+     * exists; a handful of native calls per block, each a vectorised loop. The narrowed bytes are gathered in the
+     * write-behind thread's staging buffers, so that a worker computes its next block while the kernel copies the
+     * last one into the output (without a writer, the key is gathered whole and written at once).
      */
-    private static void fused(TensorSource base, TensorInfo in, TensorInfo out, List<NDArray[]> factors,
-                              TensorSink sink, NDManager manager, Timings timings) throws IOException {
-        long t0 = System.nanoTime();
-        long rows = in.dim(0);
-        long cols = in.elementCount() / rows;
-        long block = Math.max(1, BLOCK_ELEMENTS / cols);
+    private static void fused(TensorSource base, TensorInfo in, TensorInfo out, Product product, TensorSink sink,
+                              WriteBehind writer, NDManager manager, Timings timings)
+            throws IOException, InterruptedException {
+        long rows = product.rows();
+        long cols = product.cols();
+        long blockRows = Math.max(1, blockElements / cols);
         int inSize = in.dtype().byteSize();
         ByteBuffer src = base.read(in.name());
-        int outBytes = Math.toIntExact(out.byteSize());
-        ByteBuffer[] holder = SCRATCH.get();
-        if (holder[0] == null || holder[0].capacity() < outBytes) {
-            holder[0] = ByteBuffer.allocateDirect(Math.max(outBytes, 1 << 20)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        }
-        ByteBuffer dst = holder[0];
-        dst.clear();
-        long compute = 0;
-        for (long a = 0; a < rows; a += block) {
-            long b = Math.min(rows, a + block);
+        long tMatmul = 0;
+        long tConvert = 0;
+        long tWrite = 0;
+        long t = System.nanoTime();
+        ByteBuffer staging = writer != null ? writer.take()
+                : ByteBuffer.allocateDirect(Math.toIntExact(out.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+        tWrite += System.nanoTime() - t;
+        long written = 0;
+        for (long a = 0; a < rows; a += blockRows) {
+            long b = Math.min(rows, a + blockRows);
             try (NDManager scope = manager.newSubManager()) {
+                long t0 = System.nanoTime();
                 ByteBuffer part = src.duplicate();
                 part.position(Math.toIntExact(a * cols * inSize)).limit(Math.toIntExact(b * cols * inSize));
-                long tc = System.nanoTime();
                 NDArray w = TensorArrays.toFloat32(scope, part, in.dtype(), new Shape(b - a, cols));
-                ai.djl.ndarray.index.NDIndex range = new ai.djl.ndarray.index.NDIndex(a + ":" + b);
-                for (NDArray[] f : factors) {
-                    w.addi(f[0].get(range).matMul(f[1]));
+                long t1 = System.nanoTime();
+                w.addi(product.up().get(new NDIndex(a + ":" + b)).matMul(product.down()));
+                long t2 = System.nanoTime();
+                ByteBuffer bytes = TensorArrays.toBytes(w, out.dtype());
+                long t3 = System.nanoTime();
+                while (bytes.hasRemaining()) {
+                    if (!staging.hasRemaining()) {
+                        staging.flip();
+                        // Read the size before handing the buffer over: once submitted it may be written, returned
+                        // to the pool and refilled by another thread before this line would run.
+                        long size = staging.limit();
+                        writer.submit(out.name(), written, staging);
+                        written += size;
+                        staging = writer.take();
+                    }
+                    int n = Math.min(bytes.remaining(), staging.remaining());
+                    ByteBuffer slice = bytes.slice();
+                    slice.limit(n);
+                    staging.put(slice);
+                    bytes.position(bytes.position() + n);
                 }
-                compute += System.nanoTime() - tc;
-                dst.put(TensorArrays.toBytes(w, out.dtype()));
+                tMatmul += t2 - t1;
+                tConvert += t1 - t0 + t3 - t2;
+                tWrite += System.nanoTime() - t3;
             }
         }
-        dst.flip();
-        long t1 = System.nanoTime();
-        timings.compute.add(compute);
-        timings.convert.add(t1 - t0 - compute);
-        sink.write(out.name(), dst);
-        timings.write.add(System.nanoTime() - t1);
+        t = System.nanoTime();
+        staging.flip();
+        if (writer != null) {
+            writer.submit(out.name(), written, staging);
+        } else {
+            sink.write(out.name(), staging);
+        }
+        tWrite += System.nanoTime() - t;
+        timings.matmul.add(tMatmul);
+        timings.fuse.add(tConvert);
+        timings.wait.add(tWrite);
     }
 
     /** Nanoseconds summed over workers, to see what dominates a bake. */
     static final class Timings {
-        final java.util.concurrent.atomic.LongAdder read = new java.util.concurrent.atomic.LongAdder();
-        final java.util.concurrent.atomic.LongAdder compute = new java.util.concurrent.atomic.LongAdder();
-        final java.util.concurrent.atomic.LongAdder convert = new java.util.concurrent.atomic.LongAdder();
-        final java.util.concurrent.atomic.LongAdder write = new java.util.concurrent.atomic.LongAdder();
-        final java.util.concurrent.atomic.LongAdder copy = new java.util.concurrent.atomic.LongAdder();
+        final LongAdder factors = new LongAdder();
+        final LongAdder matmul = new LongAdder();
+        final LongAdder fuse = new LongAdder();
+        final LongAdder read = new LongAdder();
+        final LongAdder compute = new LongAdder();
+        final LongAdder convert = new LongAdder();
+        final LongAdder write = new LongAdder();
+        final LongAdder wait = new LongAdder();
+        final LongAdder copy = new LongAdder();
 
         @Override
         public String toString() {
-            return String.format(java.util.Locale.ROOT, "read+widen %.1f s, delta %.1f s, narrow %.1f s, write %.1f s, "
-                    + "raw copy %.1f s (summed over threads)", read.sum() / 1e9, compute.sum() / 1e9,
-                    convert.sum() / 1e9, write.sum() / 1e9, copy.sum() / 1e9);
+            return String.format(Locale.ROOT, "factors %.1f s, products %.1f s, widen+add+narrow %.1f s, "
+                    + "staging+waiting for the writer %.1f s; general path: widen %.1f s, delta %.1f s, narrow %.1f s, "
+                    + "write %.1f s; raw copies %.1f s (summed over threads)",
+                    factors.sum() / 1e9, matmul.sum() / 1e9, fuse.sum() / 1e9, wait.sum() / 1e9,
+                    read.sum() / 1e9, compute.sum() / 1e9, convert.sum() / 1e9, write.sum() / 1e9, copy.sum() / 1e9);
         }
     }
-
-
 
     /** Adds one module's delta into {@code w} in place. */
     private static void apply(NDArray w, Patch p, NDManager scope) {

@@ -85,6 +85,11 @@ public final class LockfileTool {
                 continue;
             }
             Lockfile.Entry previous = old.get(jar.getKey());
+            if (previous == null) {
+                // a new version of a pinned bundle: what it provides is known from the version it replaces
+                previous = lock.plugins().stream().filter(e -> e.artifactId().equals(pom.getProperty("artifactId"))
+                        && e.groupId().equals(pom.getProperty("groupId"))).findFirst().orElse(null);
+            }
             entries.add(new Lockfile.Entry(pom.getProperty("groupId"), pom.getProperty("artifactId"),
                     pom.getProperty("version"), jar.getKey(), BundleFile.sha256(Files.readAllBytes(jar.getValue())),
                     previous == null ? null : previous.provides()));

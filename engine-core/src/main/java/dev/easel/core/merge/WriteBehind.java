@@ -11,13 +11,13 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A single writer thread for the element-wise fast path: compute threads fill staging buffers from a small fixed
+ * A single writer thread for the element-wise fast path (and the LoRA bake's fused path): compute threads fill staging buffers from a small fixed
  * pool and hand them over, then go on computing while the writer does the positional writes. Without it, a thread
  * blocked in a write (the kernel copying into the page cache, or throttling dirty pages) leaves its core idle; with
  * it, a merge takes about the longer of computing and writing rather than their sum. Memory is bounded by the pool:
  * when every buffer is in flight, producers wait.
  */
-final class WriteBehind implements AutoCloseable {
+public final class WriteBehind implements AutoCloseable {
     /** A write, or with {@code done} set a marker that everything before it is written. */
     private record Job(String name, long offset, ByteBuffer data, CountDownLatch done) {
     }
@@ -30,7 +30,7 @@ final class WriteBehind implements AutoCloseable {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final Thread thread;
 
-    WriteBehind(RangeSink sink, int buffers, int bufferBytes) {
+    public WriteBehind(RangeSink sink, int buffers, int bufferBytes) {
         this.sink = sink;
         this.free = new ArrayBlockingQueue<>(buffers);
         for (int i = 0; i < buffers; i++) {
@@ -42,7 +42,7 @@ final class WriteBehind implements AutoCloseable {
     }
 
     /** An empty buffer of the pool; waits while all are being written. */
-    ByteBuffer take() throws InterruptedException {
+    public ByteBuffer take() throws InterruptedException {
         rethrow();
         return free.take().clear();
     }
@@ -51,13 +51,13 @@ final class WriteBehind implements AutoCloseable {
      * Queues {@code data} (position to limit, a buffer from {@link #take()}) for writing at byte {@code offset} of
      * tensor {@code name}; the buffer goes back to the pool once written.
      */
-    void submit(String name, long offset, ByteBuffer data) {
+    public void submit(String name, long offset, ByteBuffer data) {
         rethrow();
         jobs.add(new Job(name, offset, data, null));
     }
 
     /** Waits until everything submitted is written (jobs run in order, so a marker job is enough). */
-    void finish() throws IOException, InterruptedException {
+    public void finish() throws IOException, InterruptedException {
         CountDownLatch done = new CountDownLatch(1);
         jobs.add(new Job(null, 0, null, done));
         done.await();

@@ -87,6 +87,19 @@ public final class ComputeRuntime implements AutoCloseable {
         return start().rootManager.newSubManager(device());
     }
 
+    /**
+     * Sets how many threads libtorch's parallel loops and BLAS use for the work the calling thread starts, and
+     * returns the previous count so that the caller can put it back (OpenMP's count is per thread, but BLAS's may be
+     * process-wide). Work that already runs one task per core sets 1: nested thread teams on shared cores spend
+     * their time at barriers, waiting for peers the scheduler has put aside.
+     */
+    public int intraOpThreads(int threads) {
+        start();
+        int previous = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+        return previous;
+    }
+
     @Override
     public synchronized void close() {
         if (rootManager != null) {

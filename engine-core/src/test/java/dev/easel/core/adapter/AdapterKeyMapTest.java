@@ -220,6 +220,34 @@ class AdapterKeyMapTest {
     }
 
     @Test
+    void sd1AndSd2DiffusersLayoutCheckpoints() {
+        // A diffusers folder of SD1 or SD2 (both carry the HF CLIP text-encoder layout there; SD2's linear proj_in
+        // and proj_out differ in shape only): kohya names in either spelling, and PEFT paths, find its keys.
+        List<String> keys = List.of("unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight",
+                "unet.down_blocks.1.resnets.0.conv1.weight", "unet.mid_block.attentions.0.proj_out.weight",
+                "unet.up_blocks.0.upsamplers.0.conv.weight", "unet.up_blocks.3.attentions.2.proj_in.weight",
+                "text_encoder.text_model.encoder.layers.11.mlp.fc2.weight",
+                "text_encoder.text_model.encoder.layers.0.self_attn.q_proj.weight");
+        AdapterKeyMap map = AdapterKeyMap.forModel(keys);
+        Map<String, String> expected = new java.util.LinkedHashMap<>();
+        expected.put("lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q", keys.get(0));
+        expected.put("lora_unet_input_blocks_1_1_transformer_blocks_0_attn1_to_q", keys.get(0));
+        expected.put("lora_unet_down_blocks_1_resnets_0_conv1", keys.get(1));
+        expected.put("lora_unet_input_blocks_4_0_in_layers_2", keys.get(1));
+        expected.put("lora_unet_mid_block_attentions_0_proj_out", keys.get(2));
+        expected.put("lora_unet_up_blocks_0_upsamplers_0_conv", keys.get(3));
+        expected.put("lora_unet_up_blocks_3_attentions_2_proj_in", keys.get(4));
+        expected.put("lora_unet_output_blocks_11_1_proj_in", keys.get(4));
+        expected.put("lora_te_text_model_encoder_layers_11_mlp_fc2", keys.get(5));
+        expected.put("unet.mid_block.attentions.0.proj_out", keys.get(2));
+        expected.put("text_encoder.text_model.encoder.layers.0.self_attn.q_proj", keys.get(6));
+        expected.forEach((name, key) -> assertEquals(key, map.resolve(name).map(AdapterTarget::weightKey)
+                .orElse("nothing"), name));
+        assertFalse(map.resolve("lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_k").isPresent());
+        assertFalse(map.resolve("lora_te_text_model_encoder_layers_12_mlp_fc2").isPresent());
+    }
+
+    @Test
     void unetNamesRoundTripOverTheWholeSd1Unet() {
         int n = 0;
         for (String key : shapes.keySet()) {

@@ -2,6 +2,7 @@ package dev.easel.core.sd.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+import dev.easel.core.runtime.TorchOwned;
 
 /** Tensor operations the networks share. */
 public final class Ops {
@@ -60,7 +61,7 @@ public final class Ops {
 
     /** CLIP's {@code x · sigmoid(1.702 x)}. */
     public static NDArray quickGelu(NDArray x) {
-        return x.mul(Activation.sigmoid(x.mul(1.702f)));
+        return x.mul(Activation.sigmoid(TorchOwned.mul(x, 1.702f)));
     }
 
     /** Exact (erf) GELU, as torch's default. */
@@ -82,7 +83,7 @@ public final class Ops {
         NDArray qh = q.reshape(b, n, heads, d).transpose(0, 2, 1, 3);
         NDArray kh = k.reshape(b, m, heads, d).transpose(0, 2, 3, 1);
         NDArray vh = v.reshape(b, m, heads, d).transpose(0, 2, 1, 3);
-        NDArray scores = scaleQueryFirst ? qh.mul(scale).matMul(kh) : qh.matMul(kh).mul(scale);
+        NDArray scores = scaleQueryFirst ? TorchOwned.mul(qh, scale).matMul(kh) : TorchOwned.mul(qh.matMul(kh), scale);
         if (mask != null) {
             scores = scores.add(mask);
         }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.easel.core.runtime.TorchOwned;
 import dev.easel.core.sd.clip.ClipTextEncoder;
 import dev.easel.core.sd.tokenizer.ClipTokenizer;
 import dev.easel.core.sd.tokenizer.TokenChunk;
@@ -42,7 +43,7 @@ public final class TextConditioner {
             NDArray z = encoder.encode(m.create(ids, new Shape(1, ids.length)), clipSkip);
             if (weighted) {
                 NDArray originalMean = z.mean();
-                z = z.mul(m.create(c.weights(), new Shape(1, c.weights().length, 1)));
+                z = z.mul(TorchOwned.create(m, c.weights(), new Shape(1, c.weights().length, 1)));
                 NDArray newMean = z.mean();
                 z = z.mul(originalMean.div(newMean));
             }

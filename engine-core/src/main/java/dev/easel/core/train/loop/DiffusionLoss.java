@@ -3,6 +3,7 @@ package dev.easel.core.train.loop;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.easel.core.runtime.TorchOwned;
 import java.util.List;
 
 /**
@@ -48,6 +49,6 @@ public final class DiffusionLoss {
             w[i] = (float) weight;
         }
         NDManager m = loss.getManager();
-        return loss.mul(m.create(w));
+        return loss.mul(TorchOwned.create(m, w, new ai.djl.ndarray.types.Shape(w.length)));
     }
 }

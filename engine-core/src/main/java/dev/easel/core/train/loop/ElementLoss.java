@@ -3,6 +3,7 @@ package dev.easel.core.train.loop;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.easel.core.runtime.TorchOwned;
 
 /**
  * The per-element loss of prediction against target, as kohya's {@code conditional_loss}: {@code l2},
@@ -40,9 +41,9 @@ public record ElementLoss(String type, double c, String schedule, double scale) 
         long[] shape = new long[diff.getShape().dimension()];
         java.util.Arrays.fill(shape, 1);
         shape[0] = cs.length;
-        NDArray c = m.create(cs, new Shape(shape));
+        NDArray c = TorchOwned.create(m, cs, new Shape(shape));
         NDArray root = diff.square().add(c.square()).sqrt().sub(c);
-        return type.equals("huber") ? root.mul(c).mul(2f) : root.mul(2f);
+        return TorchOwned.mul(type.equals("huber") ? root.mul(c) : root, 2);
     }
 
     /** The threshold of one timestep. */

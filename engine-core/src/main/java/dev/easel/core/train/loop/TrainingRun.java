@@ -14,6 +14,7 @@ import dev.easel.api.training.TrainingSession;
 import dev.easel.core.BuildInfo;
 import dev.easel.core.plugin.PluginLease;
 import dev.easel.core.plugin.PluginRegistry;
+import dev.easel.core.runtime.TorchOwned;
 import dev.easel.core.train.config.JobConfig;
 import dev.easel.core.train.data.Batch;
 import dev.easel.core.train.data.DatasetConfigs;
@@ -168,7 +169,7 @@ final class TrainingRun {
                         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                             NDArray l = session.loss(last);
                             lossSum += l.getFloat();
-                            gc.backward(accumulation == 1 ? l : l.div(accumulation));
+                            gc.backward(accumulation == 1 ? l : TorchOwned.div(l, accumulation));
                         }
                         advance();
                     }

@@ -25,7 +25,7 @@ import java.util.Set;
 public final class KohyaLoraAdapter implements AdapterType {
     static final Set<String> KEYS = Set.of("lora_down.weight", "lora_up.weight", "lora_mid.weight", "alpha", "scale",
             "bias");
-    private static final PluginDescriptor DESCRIPTOR = PluginDescriptor.of("lora/kohya", "1.0.0",
+    private static final PluginDescriptor DESCRIPTOR = PluginDescriptor.of("lora/kohya", "1.0.1",
             "kohya sd-scripts LoRA/LoCon: W + m*(alpha/r)*up@down, conv 3x3 with 1x1 up, Tucker mid, missing alpha = r");
     private static final ParameterSchema PARAMETERS = ParameterSchema.of(
             ParameterSpec.integer("network_dim", 4, 1, 4096, "Rank of a new adapter (kohya --network_dim)"),

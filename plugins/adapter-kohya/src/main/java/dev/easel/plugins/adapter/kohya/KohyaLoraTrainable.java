@@ -33,7 +33,6 @@ final class KohyaLoraTrainable implements TrainableAdapter {
     private final float dropout;
     private final float rankDropout;
     private final float moduleDropout;
-    private final Random random;
 
     KohyaLoraTrainable(NetworkModule target, ParameterValues parameters, NDManager manager, long seed) {
         this.target = target;
@@ -44,7 +43,7 @@ final class KohyaLoraTrainable implements TrainableAdapter {
         this.dropout = (float) parameters.getDouble("network_dropout");
         this.rankDropout = (float) parameters.getDouble("rank_dropout");
         this.moduleDropout = (float) parameters.getDouble("module_dropout");
-        this.random = new Random(seed);
+        Random random = new Random(seed);
         long[] w = target.weightShape();
         long out = w[0];
         long fanIn = 1;
@@ -84,7 +83,11 @@ final class KohyaLoraTrainable implements TrainableAdapter {
     @Override
     public NDArray forward(NDArray x, BaseModule base, boolean training) {
         NDArray y = base.forward(x);
-        if (training && moduleDropout > 0 && random.nextFloat() < moduleDropout) {
+        // Dropout masks come from DJL's generator, which the training loop reseeds from the step's seed: a resumed
+        // run draws what the uninterrupted one drew (a generator of our own would depend on the steps before).
+        NDManager step = x.getManager();
+        if (training && moduleDropout > 0
+                && step.randomUniform(0f, 1f, new Shape(1), DataType.FLOAT32).getFloat(0) < moduleDropout) {
             return y;
         }
         boolean conv = target.kind() == ModuleKind.CONV2D;
@@ -112,15 +115,15 @@ final class KohyaLoraTrainable implements TrainableAdapter {
                 dims[dims.length - 1] = rank;
                 maskShape = new Shape(dims);
             }
-            float[] mask = new float[Math.toIntExact(maskShape.size())];
-            for (int i = 0; i < mask.length; i++) {
-                mask[i] = random.nextFloat() > rankDropout ? 1f : 0f;
-            }
-            h = h.mul(manager.create(mask, maskShape).toDevice(h.getDevice(), false));
+            NDArray mask = step.randomUniform(0f, 1f, maskShape, DataType.FLOAT32).gt(rankDropout)
+                    .toType(h.getDataType(), false);
+            h = h.mul(mask);
             scale = scale / (1 - rankDropout);
         }
         NDArray d = conv ? Conv2d.conv2d(h, up).singletonOrThrow() : Linear.linear(h, up).singletonOrThrow();
-        return y.add(d.mul(scale));
+        // A tensor from full(), not d.mul(float): DJL wraps the scalar of mul(Number) around a Java buffer it frees
+        // right away, while autograd keeps that scalar for the backward pass (a NaN gradient once the GC runs).
+        return y.add(d.mul(step.full(new Shape(), scale, d.getDataType())));
     }
 
     @Override

@@ -134,6 +134,65 @@ class KohyaLoraTrainableTest {
         }
     }
 
+    /** The GC frees the Java-owned memory DJL wraps without copying; a later NaN there must not reach a gradient. */
+    private static void collectAndPoisonFreedMemory() {
+        System.gc();
+        java.util.List<java.nio.ByteBuffer> junk = new java.util.ArrayList<>();
+        for (int size = 4; size <= 1 << 16; size *= 2) {
+            for (int i = 0; i < 32; i++) {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(size);
+                while (b.hasRemaining()) {
+                    b.put((byte) 0xFF);
+                }
+                junk.add(b);
+            }
+        }
+    }
+
+    /** One training forward and backward with every dropout on, seeded; the gradients of down and up. */
+    private float[][] dropoutGradients(NetworkModule target, Shape xShape, boolean collect) {
+        try (NDManager m = runtime.newManager()) {
+            runtime.engine().setRandomSeed(3);
+            NDArray w = m.randomNormal(new Shape(target.weightShape()));
+            NDArray b = m.randomNormal(new Shape(target.weightShape()[0]));
+            NDArray x = m.randomNormal(xShape);
+            TrainableAdapter lora = type.createTrainable(target, type.parameters().validate(Map.of("network_dim", 3,
+                    "network_alpha", 2, "network_dropout", 0.2, "rank_dropout", 0.3, "module_dropout", 0.0)), m, 9);
+            NDArray up = lora.trainableTensors().get("lora_up.weight");
+            up.set(m.randomNormal(up.getShape()).toFloatArray());
+            for (NDArray p : lora.trainableTensors().values()) {
+                p.setRequiresGradient(true);
+            }
+            runtime.engine().setRandomSeed(17);
+            try (GradientCollector gc = runtime.engine().newGradientCollector()) {
+                NDArray y = lora.forward(x, new Base(target, w, b), true).square().sum();
+                if (collect) {
+                    collectAndPoisonFreedMemory();
+                }
+                gc.backward(y);
+            }
+            return new float[][] {lora.trainableTensors().get("lora_down.weight").getGradient().toFloatArray(),
+                    up.getGradient().toFloatArray()};
+        }
+    }
+
+    @Test
+    void dropoutsAreSeededByTheEngineAndTheBackwardReadsNoFreedMemory() {
+        for (NetworkModule target : java.util.List.of(new Module(ModuleKind.LINEAR, new long[] {6, 5}, 0),
+                new Module(ModuleKind.CONV2D, new long[] {4, 3, 3, 3}, 1))) {
+            Shape xShape = target.kind() == ModuleKind.LINEAR ? new Shape(4, 3, 5) : new Shape(4, 3, 5, 5);
+            float[][] clean = dropoutGradients(target, xShape, false);
+            float[][] collected = dropoutGradients(target, xShape, true);
+            for (int i = 0; i < 2; i++) {
+                for (float v : collected[i]) {
+                    assertEquals(true, Float.isFinite(v), target.kind() + " gradient " + i);
+                }
+                // same engine seed, same masks: what a resumed training step relies on
+                assertArrayEquals(clean[i], collected[i], target.kind() + " gradient " + i);
+            }
+        }
+    }
+
     @Test
     void linear() {
         check(new Module(ModuleKind.LINEAR, new long[] {6, 5}, 0), new Shape(2, 3, 5));

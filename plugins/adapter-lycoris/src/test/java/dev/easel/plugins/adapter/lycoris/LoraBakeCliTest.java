@@ -274,6 +274,24 @@ class LoraBakeCliTest {
         assertTrue(stderr.contains(Q) && stderr.contains("bad.safetensors"), stderr);
         assertFalse(Files.exists(dir.resolve("y.safetensors")));
 
+        // up and down of different ranks: the factors cannot multiply
+        Map<String, T> ranks = new LinkedHashMap<>();
+        ranks.put(Q + ".lora_down.weight", T.of(new float[8], 1, 8));
+        ranks.put(Q + ".lora_up.weight", T.of(new float[16], 8, 2));
+        Path ranksFile = dir.resolve("ranks.safetensors");
+        TinyModels.write(ranksFile, ranks, DType.F16, Map.of());
+        for (String sub : new String[] {"bake", "convert"}) {
+            Path target = dir.resolve("z-" + sub + ".safetensors");
+            int rc = sub.equals("bake")
+                    ? easel("lora", "bake", "--base", base.toString(), "--lora", ranksFile.toString(), "--out",
+                            target.toString())
+                    : easel("lora", "convert", ranksFile.toString(), "--to", "peft", "--out", target.toString());
+            assertEquals(1, rc, sub + ": " + stdout);
+            assertTrue(stderr.contains(Q) && stderr.contains("ranks.safetensors"), sub + ": " + stderr);
+            assertEquals(1, stderr.strip().lines().count(), sub + ": " + stderr);
+            assertFalse(Files.exists(target));
+        }
+
         Path notLora = dir.resolve("notlora.safetensors");
         TinyModels.write(notLora, Map.of("foo.bar", T.of(new float[] {1}, 1)), DType.F32, Map.of());
         assertEquals(1, easel("lora", "inspect", notLora.toString()));

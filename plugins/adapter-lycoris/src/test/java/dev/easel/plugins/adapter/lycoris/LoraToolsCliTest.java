@@ -167,6 +167,21 @@ class LoraToolsCliTest {
         assertEquals(0, easel("lora", "resize", in.toString(), "--rank", "4", "--dynamic", "sv_fro:0.999999", "--out",
                 dynamic.toString()), stderr);
         assertSameModel(bake(in.toString()), bake(dynamic.toString()), 1e-3f);
+        // the other two criteria, kept loose enough to keep every direction: nothing changes
+        for (String mode : new String[] {"sv_ratio:1000000", "sv_cumulative:0.9999999"}) {
+            Path d = dir.resolve(mode.replace(':', '-') + ".safetensors");
+            assertEquals(0, easel("lora", "resize", in.toString(), "--rank", "4", "--dynamic", mode, "--out",
+                    d.toString()), stderr);
+            assertSameModel(bake(in.toString()), bake(d.toString()), 1e-3f);
+        }
+        // and a strict one drops directions: with sv_ratio 1 no singular value exceeds the largest, and kohya's
+        // resize_lora.py clamps that count to at least 1 before adding its 1, so rank 2 of 4
+        Path one = dir.resolve("ratio1.safetensors");
+        assertEquals(0, easel("lora", "resize", in.toString(), "--rank", "4", "--dynamic", "sv_ratio:1", "--out",
+                one.toString()), stderr);
+        try (SafetensorsReader r = SafetensorsReader.open(one)) {
+            assertEquals(2, r.info(Q + ".lora_down.weight").orElseThrow().dim(0));
+        }
         assertEquals(2, easel("lora", "resize", in.toString(), "--rank", "4", "--dynamic", "sv_max:2", "--out",
                 dynamic.toString()));
     }

@@ -19,7 +19,7 @@ public final class KohyaLoraTraining implements TrainingMethod {
 
     @Override
     public PluginDescriptor descriptor() {
-        return PluginDescriptor.of("lora/kohya", "1.0.0",
+        return PluginDescriptor.of("lora/kohya", "1.1.0",
                 "LoRA / LoCon training as kohya's networks.lora (UNet transformer blocks and text encoder; conv_dim "
                         + "for resnet convs), saved in kohya's format");
     }

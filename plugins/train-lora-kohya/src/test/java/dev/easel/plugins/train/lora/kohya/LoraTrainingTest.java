@@ -3,15 +3,21 @@ package dev.easel.plugins.train.lora.kohya;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.easel.api.tensor.TensorInfo;
 import dev.easel.api.tensor.TensorSource;
 import dev.easel.core.format.safetensors.SafetensorsReader;
+import dev.easel.core.train.loop.StepReport;
+import dev.easel.core.train.loop.TrainingListener;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -96,34 +102,50 @@ class LoraTrainingTest {
     }
 
     @Test
-    void killedAndResumedEndsWithTheWeightsOfAnUninterruptedRun() throws IOException {
+    void killedAndResumedWithEveryDropoutEndsWithTheWeightsOfAnUninterruptedRun() throws IOException {
         Map<String, String> p = LoraJobs.params(model, data, dir.resolve("out-whole"));
         p.put("max_train_steps", "6");
-        p.put("network_train_unet_only", "true");
+        // text encoder, UNet and LoCon together, with all three dropouts: per-step randomness must replay on resume
+        p.put("network_args", "conv_dim=2 conv_alpha=1 rank_dropout=0.25 module_dropout=0.25");
+        p.put("network_dropout", "0.1");
         p.put("save_state", "true");
         p.put("save_every_n_steps", "3");
-        LoraJobs.train(p, new LoraJobs.Probe());
-
-        p.put("output_dir", dir.resolve("out-killed").toString());
-        java.util.concurrent.atomic.AtomicLong steps = new java.util.concurrent.atomic.AtomicLong();
-        dev.easel.core.train.loop.TrainingListener counter = new dev.easel.core.train.loop.TrainingListener() {
+        List<String> warnings = new ArrayList<>();
+        TrainingListener warned = new TrainingListener() {
             @Override
-            public void step(dev.easel.core.train.loop.StepReport r) {
-                steps.set(r.step());
+            public void warning(String line) {
+                warnings.add(line);
             }
         };
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> LoraJobs.train(p,
-                new LoraJobs.Probe(), counter, () -> {
-                    if (steps.get() >= 4) {
-                        throw new IllegalStateException("killed");
-                    }
-                    return false;
-                }));
+        LoraJobs.train(p, new LoraJobs.Probe(), warned, () -> false);
+
+        p.put("output_dir", dir.resolve("out-killed").toString());
+        AtomicLong steps = new AtomicLong();
+        TrainingListener counter = new TrainingListener() {
+            @Override
+            public void step(StepReport r) {
+                steps.set(r.step());
+            }
+
+            @Override
+            public void warning(String line) {
+                warnings.add(line);
+            }
+        };
+        assertThrows(IllegalStateException.class, () -> LoraJobs.train(p, new LoraJobs.Probe(), counter, () -> {
+            if (steps.get() >= 4) {
+                throw new IllegalStateException("killed");
+            }
+            return false;
+        }));
         p.put("resume", "latest");
-        LoraJobs.train(p, new LoraJobs.Probe());
+        LoraJobs.train(p, new LoraJobs.Probe(), warned, () -> false);
+        // no step was skipped for a non-finite loss or gradient
+        assertEquals(List.of(), warnings);
         try (TensorSource a = SafetensorsReader.open(dir.resolve("out-whole/tiny_lora.safetensors"));
              TensorSource b = SafetensorsReader.open(dir.resolve("out-killed/tiny_lora.safetensors"))) {
             assertEquals(a.tensors().size(), b.tensors().size());
+            assertTrue(a.tensors().stream().anyMatch(t -> t.name().startsWith("lora_te_")));
             for (TensorInfo t : a.tensors()) {
                 assertEquals(a.read(t.name()), b.read(t.name()), t.name());
             }
