@@ -91,11 +91,12 @@ class ConceptOnEaselTinyTest {
         for (NamedColor bg : BACKGROUNDS) {
             for (int s = 0; s < SEEDS_PER_BACKGROUND; s++) {
                 String prompt = "a " + word + " on a " + bg.word() + " background";
+                GenerationRequest request = GenerationRequest.txt2img(prompt, "", SamplerKind.DPMPP_2M_KARRAS, 20,
+                        5f, 100 + s, SIDE, SIDE);
                 BufferedImage img;
                 try (NDManager m = model.manager().newSubManager()) {
                     hooks.setWorkManager(m);
-                    img = Images.toImage(pipeline.generate(m, GenerationRequest.txt2img(prompt, "", SamplerKind.DDIM,
-                            20, 7f, 100 + s, SIDE, SIDE), null, null, (i, t, x, x0) -> { }).image());
+                    img = Images.toImage(pipeline.generate(m, request, null, null, (i, t, x, x0) -> { }).image());
                 }
                 ShapeCheck.Verdict v = ShapeCheck.check(img, new ShapePrompt(COLOR, SHAPE, bg, null));
                 if (v.adheres()) {
@@ -117,7 +118,7 @@ class ConceptOnEaselTinyTest {
         Map<String, String> p = TiJobs.params(tiny.get(), data, out);
         p.put("resolution", Integer.toString(SIDE));
         p.put("init_word", "shape");
-        p.put("num_vectors_per_token", "1");
+        p.put("num_vectors_per_token", "2");
         p.put("max_train_steps", "200");
         p.put("train_batch_size", "4");
         p.put("learning_rate", "0.02");
@@ -141,7 +142,11 @@ class ConceptOnEaselTinyTest {
         }
         System.out.printf("concept '%s %s' on Easel Tiny: named %d/%d, untrained word %d/%d, trained word %d/%d%n",
                 COLOR.word(), SHAPE.word(), named, total, untrained, total, trained, total);
-        assertTrue(trained >= total / 2, "the trained word shows the concept in " + trained + "/" + total);
+        assertTrue(named >= total / 3, "Easel Tiny draws '" + COLOR.word() + " " + SHAPE.word() + "' in only " + named
+                + "/" + total + " samples; this test needs a concept the model can draw (pick another)");
         assertTrue(untrained <= total / 6, "the untrained word shows the concept in " + untrained + "/" + total);
+        assertTrue(trained >= Math.max(named / 2, untrained + total / 4), "the trained word shows the concept in "
+                + trained + "/" + total + " (the named concept in " + named + ", the untrained word in " + untrained
+                + ")");
     }
 }
