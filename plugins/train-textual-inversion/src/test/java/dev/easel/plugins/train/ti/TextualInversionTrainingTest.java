@@ -3,6 +3,7 @@ package dev.easel.plugins.train.ti;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.easel.api.tensor.DType;
@@ -12,6 +13,8 @@ import dev.easel.core.format.pytorch.TorchCheckpointReader;
 import dev.easel.core.format.safetensors.SafetensorsReader;
 import dev.easel.core.sd.embedding.EmbeddingFile;
 import dev.easel.core.sd.embedding.EmbeddingLayout;
+import dev.easel.core.train.loop.StepReport;
+import dev.easel.core.train.loop.TrainingListener;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
@@ -78,6 +82,39 @@ class TextualInversionTrainingTest {
             assertEquals(2, e.rows());
             assertEquals(32, e.width());
             assertArrayEquals(probe.finalRows, e.vectors(), e.describe());
+        }
+    }
+
+    @Test
+    void aKilledAndResumedJobEndsWithTheVectorsOfAnUninterruptedOne() throws IOException {
+        Path model = TiJobs.tinyModel(dir);
+        Path data = TiJobs.images(dir.resolve("img"), 4, "thing");
+        Map<String, String> p = TiJobs.params(model, data, dir.resolve("whole"));
+        p.put("template_file", "object_filewords");
+        p.put("save_model_as", "safetensors");
+        p.put("save_state", "true");
+        p.put("save_every_n_steps", "2");
+        TiJobs.train(p, new TiJobs.Probe());
+
+        p.put("output_dir", dir.resolve("killed").toString());
+        AtomicLong steps = new AtomicLong();
+        TrainingListener counter = new TrainingListener() {
+            @Override
+            public void step(StepReport r) {
+                steps.set(r.step());
+            }
+        };
+        assertThrows(IllegalStateException.class, () -> TiJobs.train(p, new TiJobs.Probe(), counter, () -> {
+            if (steps.get() >= 3) {
+                throw new IllegalStateException("killed");
+            }
+            return false;
+        }));
+        p.put("resume", "latest");
+        TiJobs.train(p, new TiJobs.Probe());
+        try (SafetensorsReader a = SafetensorsReader.open(dir.resolve("whole/zxq.safetensors"));
+             SafetensorsReader b = SafetensorsReader.open(dir.resolve("killed/zxq.safetensors"))) {
+            assertEquals(a.read("emb_params"), b.read("emb_params"), "template choices and vectors resume exactly");
         }
     }
 

@@ -104,6 +104,13 @@ final class TiJobs {
 
     /** Runs a job on the calling thread, probing the model at load and when the job closes it. */
     static TrainingResult train(Map<String, String> params, Probe probe) throws IOException {
+        return train(params, probe, new TrainingListener() {
+        }, () -> false);
+    }
+
+    /** Runs a job with a listener and a cancel poll (a poll that throws kills the job mid-run). */
+    static TrainingResult train(Map<String, String> params, Probe probe, TrainingListener listener,
+                                java.util.function.BooleanSupplier cancelled) throws IOException {
         PluginRegistry registry = registry();
         JobConfig job = job(params);
         DiffusionModelLoader probing = new DiffusionModelLoader() {
@@ -128,8 +135,7 @@ final class TiJobs {
             }
         };
         try (NDManager m = RUNTIME.newManager()) {
-            return new Trainer(job, registry, new DiffusionModels(List.of(probing)), m).run(new TrainingListener() {
-            }, () -> false);
+            return new Trainer(job, registry, new DiffusionModels(List.of(probing)), m).run(listener, cancelled);
         }
     }
 
