@@ -4,6 +4,7 @@
 #   bench/lora-bench.sh            bake + resize; files under $WORK (default /tmp/easel-lora-bench, ~4.5 GB)
 #   RUNS=9 bench/lora-bench.sh     more repetitions (medians and min-max are reported; default 5)
 #   SKIP_RESIZE=1 bench/lora-bench.sh   bake only (the full-SVD side of the resize takes minutes)
+#   SKIP_CHECK=1 ...                    without checking the baked file against a float64 numpy computation
 #
 # 1. Bake: a rank-32 LoRA on every attention, feed-forward and resnet conv layer (plus CLIP attention/MLP) of a
 #    full-size SD1.5 fp16 checkpoint, against plain read+write of the same file (dd with 4 MiB blocks, and cp), and
@@ -90,6 +91,14 @@ b=$(col 1 "${BAKE[@]}" | median); bi=$(col 4 "${BAKE[@]}" | median)
 echo "bake / stream: $(echo "scale=2; $b / $(col 1 "${COPY[@]}" | median)" | bc)x wall, $(echo "scale=2; $bi / $(col 4 "${COPY[@]}" | median)" | bc)x inside"
 echo "bake / dd:     $(echo "scale=2; $b / $(col 1 "${DD[@]}" | median)" | bc)x wall, inside $(echo "scale=2; $bi / $(col 1 "${DD[@]}" | median)" | bc)x"
 echo "bake / cp:     $(echo "scale=2; $b / $(col 1 "${CP[@]}" | median)" | bc)x wall, inside $(echo "scale=2; $bi / $(col 1 "${CP[@]}" | median)" | bc)x"
+
+if [[ "${SKIP_CHECK:-0}" != 1 ]]; then
+  echo "== the baked file against fp16(W + (alpha/r)*up@down) in float64 (numpy, a few minutes)"
+  "$EASEL" lora bake --base "$WORK/sd15.safetensors" --lora "$WORK/r32-all.safetensors" --out "$WORK/check.safetensors" \
+      | grep -v ' INFO '
+  python3 "$FIX" check-bake "$WORK/sd15.safetensors" "$WORK/r32-all.safetensors" "$WORK/check.safetensors"
+  rm -f "$WORK/check.safetensors"
+fi
 
 [[ "${SKIP_RESIZE:-0}" == 1 ]] && exit 0
 echo "== resize 128 -> 32: $(python3 -c "import json,struct;f=open('$WORK/r128-attn.safetensors','rb');n=struct.unpack('<Q',f.read(8))[0];h=json.loads(f.read(n));print(sum(k.endswith('.alpha') for k in h))") modules"

@@ -3,6 +3,8 @@
 
   lora_fixtures.py checkpoint KEYS OUT        fp16 SD1.5 checkpoint in the ldm layout (no EMA), random values
   lora_fixtures.py compare A B                largest difference between two LoRAs' deltas
+  lora_fixtures.py check-bake BASE LORA OUT   a bake of a kohya LoRA against fp16(W + (alpha/r)*up@down) computed in
+                                              float64, every key: fp16 steps apart, untouched keys byte-identical
   lora_fixtures.py lora KEYS OUT RANK SCOPE   kohya LoRA, fp16, alpha = RANK/2, over SCOPE:
                                               'all'  = every attention, feed-forward and resnet conv layer + CLIP
                                               'attn' = the UNet attention projections only (to_q/k/v/out)
@@ -141,6 +143,56 @@ def compare(a_path, b_path):
     print(f"max relative delta difference: {worst:.2e}")
 
 
+def mapped(path):
+    """name -> (dtype, shape, numpy view of the bytes), memory-mapped."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+    raw = np.memmap(path, dtype=np.uint8, mode="r", offset=8 + n)
+    out = {}
+    for k, v in header.items():
+        if k != "__metadata__":
+            a, b = v["data_offsets"]
+            out[k] = (v["dtype"], v["shape"], raw[a:b])
+    return out
+
+
+def check_bake(base_path, lora_path, out_path):
+    base, lora, out = mapped(base_path), mapped(lora_path), mapped(out_path)
+    modules = {}
+    for name, (dtype, shape, raw) in base.items():
+        m = ALL_UNET.match(name)
+        prefix = "lora_unet_" + m.group(1).replace(".", "_") if m else None
+        c = CLIP.match(name)
+        if c:
+            prefix = "lora_te_" + c.group(1).replace(".", "_")
+        if prefix and prefix + ".lora_down.weight" in lora:
+            modules[name] = prefix
+    steps = np.zeros(4, dtype=np.int64)
+    elements = 0
+    for name, (dtype, shape, raw) in base.items():
+        if name not in modules:
+            assert bytes(raw) == bytes(out[name][2]), name + " changed but no module targets it"
+            continue
+        p = modules[name]
+        f16 = lambda key: np.frombuffer(lora[key][2], dtype=np.float16).astype(np.float64)
+        down, up = f16(p + ".lora_down.weight"), f16(p + ".lora_up.weight")
+        r = lora[p + ".lora_down.weight"][1][0]
+        scale = f16(p + ".alpha")[0] / r
+        w = np.frombuffer(raw, dtype=np.float16).astype(np.float64).reshape(shape[0], -1)
+        expected = (w + scale * (up.reshape(shape[0], r) @ down.reshape(r, -1))).astype(np.float32).astype(np.float16)
+        got = np.frombuffer(out[name][2], dtype=np.float16).reshape(expected.shape)
+        # distance in fp16 steps: the bit patterns as sign-magnitude integers
+        def ordinal(h):
+            b = h.view(np.int16).astype(np.int32)
+            return np.where(b < 0, -(b & 0x7FFF), b)
+        d = np.abs(ordinal(expected) - ordinal(got))
+        steps += np.bincount(np.minimum(d, 3).ravel(), minlength=4)
+        elements += d.size
+    print(f"{len(modules)} baked keys, {elements} elements: exact {steps[0]}, 1 fp16 step {steps[1]}, "
+          f"2 steps {steps[2]}, more {steps[3]}; untouched keys byte-identical")
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     keys = read_keys(sys.argv[2]) if cmd in ("checkpoint", "lora") else None
@@ -148,7 +200,8 @@ if __name__ == "__main__":
         checkpoint(keys, sys.argv[3])
     elif cmd == "compare":
         compare(sys.argv[2], sys.argv[3])
-        sys.exit(0)
+    elif cmd == "check-bake":
+        check_bake(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == "lora":
         lora(keys, sys.argv[3], int(sys.argv[4]), sys.argv[5])
     else:

@@ -32,4 +32,15 @@ public interface TrainingContext {
      * @throws java.util.NoSuchElementException naming the id and what is installed
      */
     AdapterType adapterType(String selector);
+
+    /**
+     * Reads every floating-point tensor of a file into the job's manager as float32, by name: what a method needs to
+     * start from an earlier result (kohya's {@code network_weights}, an embedding to continue). Any format the engine
+     * reads: safetensors, and PyTorch {@code .pt}/{@code .ckpt} read without executing pickle code. Tensors of other
+     * element types are left out.
+     *
+     * @throws java.io.IOException naming the file, if it is missing or not in a known format
+     * @since 0.12.0
+     */
+    java.util.Map<String, ai.djl.ndarray.NDArray> readTensors(java.nio.file.Path file) throws java.io.IOException;
 }

@@ -18,9 +18,10 @@
  * <p>Version 0.x: see {@link dev.easel.api.model}. 0.11.0 added
  * {@link dev.easel.api.training.TrainingStep#perSampleDiffusionLoss(java.util.List)} (the loss under other prompts)
  * and {@link dev.easel.api.training.TrainingExport#torchSave} (torch-loadable pickles such as A1111 embeddings).
+ * 0.12.0 added {@link dev.easel.api.training.TrainingContext#readTensors} (start from an earlier result).
  */
 @Export
-@Version("0.11.0")
+@Version("0.12.0")
 package dev.easel.api.training;
 
 import org.osgi.annotation.bundle.Export;

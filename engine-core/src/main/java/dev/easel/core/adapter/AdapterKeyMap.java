@@ -35,6 +35,7 @@ public final class AdapterKeyMap {
 
     private AdapterKeyMap(Collection<String> modelKeys) {
         this.keys = new HashSet<>(modelKeys);
+        int layersPerBlock = UnetNames.layersPerBlock(keys);
         Set<Integer> upWithAttention = new HashSet<>();
         for (String k : keys) {
             Matcher m = Pattern.compile("unet\\.up_blocks\\.(\\d+)\\.attentions\\..*").matcher(k);
@@ -58,10 +59,10 @@ public final class AdapterKeyMap {
             AdapterTarget target = new AdapterTarget(key, bias(path), 0, 1);
             if (path.startsWith(UNET)) {
                 String p = path.substring(UNET.length());
-                unet(p, UnetNames.ldmToDiffusers(p), target);
+                unet(p, UnetNames.ldmToDiffusers(p, layersPerBlock), target);
             } else if (path.startsWith("unet.")) {
                 String d = path.substring("unet.".length());
-                unet(UnetNames.diffusersToLdm(d, upWithAttention::contains), d, target);
+                unet(UnetNames.diffusersToLdm(d, layersPerBlock, upWithAttention::contains), d, target);
             } else if (path.startsWith("cond_stage_model.transformer.text_model.")) {
                 textEncoder(path.substring("cond_stage_model.transformer.".length()), target, "lora_te_", "lora_te1_",
                         "text_encoder.");

@@ -90,7 +90,7 @@ public final class LoraBaker {
                     AdapterTarget t = target.get();
                     patches.computeIfAbsent(t.weightKey(), k -> new ArrayList<>())
                             .add(new Patch(file, m, t, s.strength(), false));
-                    if (t.biasKey() != null && !t.sliced() && m.type().changesBias(m.module())) {
+                    if (t.biasKey() != null && m.type().changesBias(m.module())) {
                         patches.computeIfAbsent(t.biasKey(), k -> new ArrayList<>())
                                 .add(new Patch(file, m, t, s.strength(), true));
                     }
@@ -449,9 +449,24 @@ public final class LoraBaker {
         LoadedModule m = p.module();
         Map<String, NDArray> tensors = p.file().read(m, scope);
         if (p.bias()) {
-            NDArray d = m.type().biasDelta(m.module(), tensors, w, p.strength(), m.parameters(), scope);
-            if (d != null) {
+            // a module on a third of a fused q/k/v projection changes that third of its bias
+            AdapterTarget t = p.target();
+            NDIndex index = t.sliced() ? new NDIndex(t.part() * (w.getShape().get(0) / t.parts()) + ":"
+                    + (t.part() + 1) * (w.getShape().get(0) / t.parts())) : null;
+            NDArray bias = index == null ? w : w.get(index);
+            NDArray d = m.type().biasDelta(m.module(), tensors, bias, p.strength(), m.parameters(), scope);
+            if (d == null) {
+                return;
+            }
+            if (d.size() != bias.size()) {
+                throw new AdapterException(p.file().location() + ": module '" + m.name() + "' gives a bias delta of "
+                        + d.size() + " values for '" + t.biasKey() + "'" + (index == null ? "" : " (a third: "
+                        + bias.size() + ")") + " of " + w.size());
+            }
+            if (index == null) {
                 w.addi(d.reshape(w.getShape()));
+            } else {
+                w.set(index, bias.add(d.reshape(bias.getShape())));
             }
             return;
         }

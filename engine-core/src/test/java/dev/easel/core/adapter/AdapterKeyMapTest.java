@@ -263,6 +263,39 @@ class AdapterKeyMapTest {
     }
 
     @Test
+    void unetNamesFollowTheModelsOwnNumberOfResnetsPerLevel() {
+        assertEquals(2, UnetNames.layersPerBlock(shapes.keySet()));
+        // the stock tiny model (easel init-model --config tiny) has one resnet per level
+        try (ai.djl.ndarray.NDManager m = dev.easel.core.sd.ParityFixtures.runtime().newManager()) {
+            dev.easel.core.sd.model.SdModel model = dev.easel.core.sd.model.SdModel.random(
+                    dev.easel.core.sd.model.RandomModels.tinyConfig(), 1, m);
+            List<dev.easel.core.sd.nn.Layer> unet = model.allLayers().stream()
+                    .filter(l -> l.component() == dev.easel.api.model.Component.UNET).toList();
+            List<String> keys = new ArrayList<>();
+            model.allLayers().forEach(l -> keys.add(l.ldmName() + ".weight"));
+            assertEquals(1, UnetNames.layersPerBlock(keys));
+            java.util.Set<Integer> upWithAttention = new java.util.HashSet<>();
+            unet.stream().map(dev.easel.core.sd.nn.Layer::diffusersName)
+                    .filter(d -> d.matches("up_blocks\\.\\d+\\.attentions\\..*"))
+                    .forEach(d -> upWithAttention.add(Integer.parseInt(d.split("\\.")[1])));
+            AdapterKeyMap map = AdapterKeyMap.forModel(keys);
+            int n = 0;
+            for (dev.easel.core.sd.nn.Layer l : unet) {
+                String ldm = l.ldmName().substring("model.diffusion_model.".length());
+                assertEquals(l.diffusersName(), UnetNames.ldmToDiffusers(ldm, 1), ldm);
+                assertEquals(ldm, UnetNames.diffusersToLdm(l.diffusersName(), 1, upWithAttention::contains),
+                        l.diffusersName());
+                // what train-lora-kohya writes (kohya's diffusers spelling) lands on the right weight
+                assertEquals(l.ldmName() + ".weight", map.resolve("lora_unet_" + KohyaNames.flatten(
+                        l.diffusersName())).map(AdapterTarget::weightKey).orElse("nothing"), l.diffusersName());
+                n++;
+            }
+            assertTrue(n > 50, "UNet layers: " + n);
+            model.close();
+        }
+    }
+
+    @Test
     void kohyaAndPeftNamesConvertBothWays() {
         // Reference vector 3, PEFT side.
         assertEquals("unet.down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k",

@@ -12,7 +12,8 @@ import java.util.Map;
  * @param averageLoss moving average over the last steps
  * @param learningRates the rate of each group
  * @param gradNorm    global gradient norm before clipping
+ * @param timings     where the step's time went
  */
 public record StepReport(long step, long totalSteps, int epoch, double loss, double averageLoss,
-                         Map<String, Double> learningRates, double gradNorm) {
+                         Map<String, Double> learningRates, double gradNorm, StepTimings timings) {
 }

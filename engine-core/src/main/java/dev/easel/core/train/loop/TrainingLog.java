@@ -44,7 +44,8 @@ public final class TrainingLog implements AutoCloseable {
     }
 
     /** Appends one step. {@code step} counts from 1 (steps done). */
-    public void step(long step, int epoch, double loss, Map<String, Double> lr, double gradNorm) throws IOException {
+    public void step(long step, int epoch, double loss, Map<String, Double> lr, double gradNorm, StepTimings timings)
+            throws IOException {
         ObjectNode o = JSON.createObjectNode();
         o.put("step", step);
         o.put("epoch", epoch);
@@ -53,9 +54,19 @@ public final class TrainingLog implements AutoCloseable {
         lr.forEach(rates::put);
         o.put("grad_norm", gradNorm);
         o.put("time", System.currentTimeMillis() / 1000.0);
+        if (timings != null) {
+            ObjectNode t = o.putObject("seconds");
+            t.put("data", round(timings.data()));
+            t.put("compute", round(timings.compute()));
+            t.put("update", round(timings.update()));
+        }
         out.write(JSON.writeValueAsString(o));
         out.newLine();
         out.flush();
+    }
+
+    private static double round(double seconds) {
+        return Math.round(seconds * 1e6) / 1e6;
     }
 
     /** (step, loss) of every line. */

@@ -151,12 +151,16 @@ final class TrainingRun {
                 double[] lrs = new double[groups.size()];
                 double loss;
                 double norm;
+                long dataNs = 0;
+                long computeNs = 0;
+                long updateNs;
                 try (NDScope scope = new NDScope()) {
                     long stepSeed = Seeds.mix(seed, step, 5);
                     Engine.getInstance().setRandomSeed((int) stepSeed);
                     double lossSum = 0;
                     EngineTrainingStep last = null;
                     for (int micro = 0; micro < accumulation; micro++) {
+                        long t0 = System.nanoTime();
                         LoadedBatch b = data.load(batches.get(position), seed, epoch, position, manager);
                         List<DatasetRole> batchRoles = b.reg().stream()
                                 .map(r -> r ? regRole : DatasetRole.INSTANCE).toList();
@@ -166,14 +170,25 @@ final class TrainingRun {
                                 (int) s.get(0), (int) s.get(1), (int) s.get(2), (int) s.get(3));
                         last = new EngineTrainingStep(step, stepSeed, b.latents(), b.captions(), batchRoles,
                                 b.reg(), draws, model, schedule, lossOptions);
+                        long t1 = System.nanoTime();
+                        dataNs += t1 - t0;
+                        model.setTraining(true);
                         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                             NDArray l = session.loss(last);
                             lossSum += l.getFloat();
-                            gc.backward(accumulation == 1 ? l : TorchOwned.div(l, accumulation));
+                            if (l.hasGradient()) {
+                                gc.backward(accumulation == 1 ? l : TorchOwned.div(l, accumulation));
+                            }
+                            // else nothing trained reached this loss (module_dropout may drop every module of a
+                            // step): its gradient is zero, where kohya's backward would fail
+                        } finally {
+                            model.setTraining(false);
                         }
+                        computeNs += System.nanoTime() - t1;
                         advance();
                     }
                     loss = lossSum / accumulation;
+                    long t2 = System.nanoTime();
                     norm = Gradients.clip(allParams, e.getDouble("max_grad_norm"));
                     double factor = lrSchedule.factor(step);
                     List<List<NDArray>> tensors = new ArrayList<>();
@@ -191,6 +206,7 @@ final class TrainingRun {
                     }
                     Gradients.zero(allParams);
                     session.afterStep(last);
+                    updateNs = System.nanoTime() - t2;
                 }
                 step++;
                 lastLoss = loss;
@@ -202,9 +218,11 @@ final class TrainingRun {
                 for (int g = 0; g < groups.size(); g++) {
                     rates.put(groups.get(g).name(), lrs[g]);
                 }
-                log.step(step, epochBefore, loss, rates, norm);
+                StepTimings timings = new StepTimings(dataNs / 1e9, computeNs / 1e9, updateNs / 1e9);
+                log.step(step, epochBefore, loss, rates, norm, timings);
                 listener.step(new StepReport(step, total, epochBefore, loss,
-                        recent.stream().mapToDouble(Double::doubleValue).average().orElse(loss), rates, norm));
+                        recent.stream().mapToDouble(Double::doubleValue).average().orElse(loss), rates, norm,
+                        timings));
                 boolean epochEnded = epoch != epochBefore;
                 boolean end = step >= total || session.finished();
                 long everySteps = e.getLong("save_every_n_steps");

@@ -69,6 +69,13 @@ public interface DiffusionModel extends AutoCloseable {
         return "epsilon";
     }
 
+    /**
+     * Switches training mode: on around each step's forward and backward, off for previews, evaluation and export,
+     * so the wrappers' dropouts act in training only (what a network's {@code training} flag is in torch).
+     */
+    default void setTraining(boolean training) {
+    }
+
     /** The preview renderer, once the samplers exist; empty if this model cannot render. */
     default Optional<PreviewSampler> sampler() {
         return Optional.empty();

@@ -194,6 +194,32 @@ class LoraBakeCliTest {
         try (SafetensorsReader r = SafetensorsReader.open(out)) {
             assertClose(expected, TinyModels.read(r, inProj), "in_proj_weight");
         }
+
+        // A LyCORIS full module with a bias delta on v: the last third of in_proj's weight and bias.
+        String v = "lora_te_text_model_encoder_layers_0_self_attn_v_proj";
+        float[] diff = TinyModels.random(random, 64, 0.1);
+        float[] diffB = TinyModels.random(random, 8, 0.1);
+        Map<String, T> full = new LinkedHashMap<>();
+        full.put(v + ".diff", T.of(diff, 8, 8));
+        full.put(v + ".diff_b", T.of(diffB, 8));
+        Path fullFile = dir.resolve("full.safetensors");
+        TinyModels.write(fullFile, full, DType.F32, Map.of("ss_network_module", "lycoris.kohya"));
+        Path out2 = dir.resolve("sd2-full.safetensors");
+        assertEquals(0, easel("lora", "bake", "--base", model.toString(), "--lora", fullFile + ":0.5", "--out",
+                out2.toString()), stderr);
+        float[] expectedW = w.clone();
+        float[] expectedB = new float[24];
+        for (int i = 0; i < 64; i++) {
+            expectedW[128 + i] += 0.5f * diff[i];
+        }
+        for (int i = 0; i < 8; i++) {
+            expectedB[16 + i] += 0.5f * diffB[i];
+        }
+        try (SafetensorsReader r = SafetensorsReader.open(out2)) {
+            assertClose(expectedW, TinyModels.read(r, inProj), "in_proj_weight (full)");
+            assertClose(expectedB, TinyModels.read(r, "cond_stage_model.model.transformer.resblocks.0.attn.in_proj_bias"),
+                    "in_proj_bias (full)");
+        }
     }
 
     @Test

@@ -19,6 +19,7 @@ import dev.easel.api.training.TrainingStep;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -28,12 +29,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** One LoRA job: the wrapped modules, their parameter groups, and the kohya export. */
 final class KohyaLoraSession implements TrainingSession {
     /** One adapted module. */
-    record Module(String kohyaName, NetworkModule target, TrainableAdapter adapter) {
+    record Module(String kohyaName, NetworkModule target, TrainableAdapter adapter, int rank, double alpha) {
     }
+
+    private static final Logger LOG = LoggerFactory.getLogger(KohyaLoraSession.class);
 
     private final ParameterValues parameters;
     private final NetworkArgs args;
@@ -51,7 +56,7 @@ final class KohyaLoraSession implements TrainingSession {
         this.baseVersion = baseVersion;
     }
 
-    static KohyaLoraSession start(TrainingContext context, ParameterValues p) {
+    static KohyaLoraSession start(TrainingContext context, ParameterValues p) throws IOException {
         NetworkArgs args = NetworkArgs.parse(p.getString("network_args"));
         boolean unetOnly = p.getBoolean("network_train_unet_only");
         boolean textOnly = p.getBoolean("network_train_text_encoder_only");
@@ -59,6 +64,13 @@ final class KohyaLoraSession implements TrainingSession {
             throw new IllegalArgumentException("network_train_unet_only and network_train_text_encoder_only are both "
                     + "set: nothing would be trained");
         }
+        String weightsFile = p.getString("network_weights");
+        boolean dimFromWeights = p.getBoolean("dim_from_weights");
+        if (dimFromWeights && weightsFile.isBlank()) {
+            throw new IllegalArgumentException("dim_from_weights is set but network_weights is not: the ranks come "
+                    + "from the network_weights file");
+        }
+        NetworkWeights weights = weightsFile.isBlank() ? null : NetworkWeights.read(context, Path.of(weightsFile));
         AdapterType type = context.adapterType(KohyaLoraTraining.ADAPTER_TYPE);
         int networkDim = p.getInt("network_dim");
         double lr = p.getDouble("learning_rate");
@@ -69,6 +81,7 @@ final class KohyaLoraSession implements TrainingSession {
         List<Module> modules = new ArrayList<>();
         List<NDArray> textTensors = new ArrayList<>();
         List<NDArray> unetTensors = new ArrayList<>();
+        int alphaDiffers = 0;
         // kohya's order: text encoder(s) first, then the UNet
         List<Component> components = new ArrayList<>();
         if (!unetOnly) {
@@ -81,25 +94,67 @@ final class KohyaLoraSession implements TrainingSession {
         long index = 0;
         for (Component component : components) {
             for (NetworkModule m : context.network().modules(component)) {
-                int rank = KohyaTargets.rank(m, networkDim, args.convDim());
-                if (rank == 0) {
-                    continue;
-                }
+                String kohyaName = KohyaTargets.kohyaName(m, sdxl);
+                String inFile = weights == null ? null : weights.find(KohyaTargets.namesInFiles(m, sdxl));
                 boolean convRank = KohyaTargets.isConvRank(m);
-                double alpha = convRank ? args.convAlpha() : p.getDouble("network_alpha");
+                int rank;
+                double alpha;
+                if (dimFromWeights) {
+                    // kohya's create_network_from_weights: exactly the file's modules, at the file's ranks
+                    if (inFile == null || KohyaTargets.rank(m, 1, 1) == 0) {
+                        continue;
+                    }
+                    rank = weights.rank(inFile);
+                    alpha = weights.alpha(inFile);
+                } else {
+                    rank = KohyaTargets.rank(m, networkDim, args.convDim());
+                    if (rank == 0) {
+                        continue;
+                    }
+                    alpha = convRank ? args.convAlpha() : p.getDouble("network_alpha");
+                    alpha = alpha == 0 ? rank : alpha;
+                    if (inFile != null && Math.abs(weights.alpha(inFile) - alpha) > 1e-6 * Math.max(1, alpha)) {
+                        // the file's alpha keeps the module's effect what it was (kohya keeps the configured scale
+                        // but saves the file's alpha, a known FIXME of train_network.py)
+                        alpha = weights.alpha(inFile);
+                        alphaDiffers++;
+                    }
+                }
                 ParameterValues adapterParams = new ParameterValues(Map.of(
                         "network_dim", (long) rank,
-                        "network_alpha", alpha == 0 ? (double) rank : alpha,
+                        "network_alpha", alpha,
                         "network_dropout", p.getDouble("network_dropout"),
                         "rank_dropout", args.rankDropout(),
                         "module_dropout", args.moduleDropout()));
                 // one seed per module from the job's seed and the module's position: the same job initialises alike
                 long seed = context.seed() * 0x9E3779B97F4A7C15L + (++index) * 0xBF58476D1CE4E5B9L;
                 TrainableAdapter adapter = type.createTrainable(m, adapterParams, context.manager(), seed);
+                if (inFile != null) {
+                    weights.copyInto(inFile, adapter.trainableTensors());
+                }
                 context.network().wrap(m, adapter::forward);
-                modules.add(new Module(KohyaTargets.kohyaName(m, sdxl), m, adapter));
+                modules.add(new Module(kohyaName, m, adapter, rank, alpha));
                 (component == Component.UNET ? unetTensors : textTensors).addAll(adapter.trainableTensors().values());
             }
+        }
+        if (weights != null) {
+            List<String> unused = weights.unused();
+            if (unused.size() == weights.size()) {
+                throw new IllegalArgumentException(weights.file() + ": network_weights: none of its "
+                        + weights.size() + " modules is one this job trains (" + unused.get(0) + ", ...): a LoRA "
+                        + "for another model type, or network_train_unet_only / _text_encoder_only?");
+            }
+            LOG.info("network_weights {}: {} of {} modules loaded", weights.file(), weights.size() - unused.size(),
+                    weights.size());
+            if (!unused.isEmpty()) {
+                LOG.warn("network_weights {}: {} modules not trained by this job are left out of the result: {}",
+                        weights.file(), unused.size(), unused.subList(0, Math.min(3, unused.size())));
+            }
+            if (alphaDiffers > 0) {
+                LOG.warn("network_weights {}: {} modules keep the file's alpha, which differs from network_alpha/"
+                        + "conv_alpha", weights.file(), alphaDiffers);
+            }
+            weights.close();
         }
         if (modules.isEmpty()) {
             throw new IllegalArgumentException("lora/kohya: the model has no module kohya's networks.lora adapts");
@@ -185,13 +240,27 @@ final class KohyaLoraSession implements TrainingSession {
         Map<String, String> md = new TreeMap<>(prov);
         int dim = parameters.getInt("network_dim");
         double alpha = parameters.getDouble("network_alpha");
+        Map<String, String> networkArgs = new TreeMap<>(args.given());
+        if (parameters.getBoolean("dim_from_weights")) {
+            // the ranks came from the file: report the ones most modules have, as a file trained at them would
+            Module linear = mostCommon(false);
+            Module conv = mostCommon(true);
+            if (linear != null) {
+                dim = linear.rank();
+                alpha = linear.alpha();
+            }
+            if (conv != null) {
+                networkArgs.put("conv_dim", Integer.toString(conv.rank()));
+                networkArgs.put("conv_alpha", pyFloat(conv.alpha()));
+            }
+        }
         md.put("ss_network_module", "networks.lora");
         md.put("ss_network_dim", Integer.toString(dim));
         md.put("ss_network_alpha", pyFloat(alpha == 0 ? dim : alpha));
         md.put("ss_network_dropout", pyFloat(parameters.getDouble("network_dropout")));
-        if (!args.given().isEmpty()) {
+        if (!networkArgs.isEmpty()) {
             StringBuilder json = new StringBuilder("{");
-            new TreeMap<>(args.given()).forEach((k, v) -> json.append(json.length() > 1 ? ", " : "")
+            networkArgs.forEach((k, v) -> json.append(json.length() > 1 ? ", " : "")
                     .append('"').append(k).append("\": \"").append(v.replace("\"", "")).append('"'));
             md.put("ss_network_args", json.append('}').toString());
         }
@@ -229,6 +298,21 @@ final class KohyaLoraSession implements TrainingSession {
         md.put("modelspec.title", export.outputName());
         md.put("modelspec.prediction_type", "epsilon");
         return md;
+    }
+
+    /** The module whose (rank, alpha) most modules of a kind share, or {@code null} if there is none. */
+    private Module mostCommon(boolean convRank) {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        Map<String, Module> first = new LinkedHashMap<>();
+        for (Module m : modules) {
+            if (KohyaTargets.isConvRank(m.target()) == convRank) {
+                String key = m.rank() + "/" + m.alpha();
+                counts.merge(key, 1, Integer::sum);
+                first.putIfAbsent(key, m);
+            }
+        }
+        return counts.entrySet().stream().max(Map.Entry.comparingByValue()).map(e -> first.get(e.getKey()))
+                .orElse(null);
     }
 
     private static void putIf(Map<String, String> md, String key, String value) {

@@ -39,6 +39,10 @@ public final class KohyaLoraTraining implements TrainingMethod {
                 ParameterSpec.floating("unet_lr", -1, -1, 1e3, "Learning rate of the UNet modules (-1: learning_rate)"),
                 ParameterSpec.floating("text_encoder_lr", -1, -1, 1e3,
                         "Learning rate of the text encoder modules (-1: learning_rate)"),
+                ParameterSpec.text("network_weights", "",
+                        "A kohya LoRA file to start from: its modules' factors replace the initial ones"),
+                ParameterSpec.bool("dim_from_weights", false,
+                        "Take the modules, ranks and alphas from network_weights instead of network_dim/conv_dim"),
                 ParameterSpec.bool("network_train_unet_only", false, "Adapt the UNet only"),
                 ParameterSpec.bool("network_train_text_encoder_only", false, "Adapt the text encoder only"),
                 ParameterSpec.choice("save_precision", "float", List.of("float", "fp16", "bf16"),
@@ -48,7 +52,7 @@ public final class KohyaLoraTraining implements TrainingMethod {
     }
 
     @Override
-    public TrainingSession start(TrainingContext context, ParameterValues parameters) {
+    public TrainingSession start(TrainingContext context, ParameterValues parameters) throws java.io.IOException {
         return KohyaLoraSession.start(context, parameters);
     }
 }

@@ -51,6 +51,22 @@ final class KohyaTargets {
         return m.kind() == ModuleKind.CONV2D && !(m.weightShape()[2] == 1 && m.weightShape()[3] == 1);
     }
 
+    /**
+     * The names a LoRA file may give the module: kohya's ({@link #kohyaName}), and for the UNet also the ldm spelling
+     * ({@code lora_unet_input_blocks_1_1_proj_in}) that kohya writes for SDXL and A1111 and Easel's extract accept.
+     */
+    static java.util.List<String> namesInFiles(NetworkModule m, boolean sdxl) {
+        String kohya = kohyaName(m, sdxl);
+        String ldm = m.ldmName();
+        if (m.component() == Component.UNET && ldm.startsWith("model.diffusion_model.")) {
+            String alt = "lora_unet_" + ldm.substring("model.diffusion_model.".length()).replace('.', '_');
+            if (!alt.equals(kohya)) {
+                return java.util.List.of(kohya, alt);
+            }
+        }
+        return java.util.List.of(kohya);
+    }
+
     /** kohya's module name: the prefix, then the diffusers name with dots as underscores. */
     static String kohyaName(NetworkModule m, boolean sdxl) {
         String prefix = switch (m.component()) {

@@ -230,6 +230,16 @@ final class LoraJobs {
         }
 
         @Override
+        public void setTraining(boolean training) {
+            model.setTraining(training);
+        }
+
+        @Override
+        public java.util.Optional<dev.easel.core.train.model.PreviewSampler> sampler() {
+            return model.sampler();
+        }
+
+        @Override
         public void close() {
             evaluate(model, probe, false);
             model.close();

@@ -153,6 +153,113 @@ class LoraTrainingTest {
         }
     }
 
+    /** Every tensor of two LoRA files is equal (same names, same values). */
+    private static void assertSameTensors(Path expected, Path actual) throws IOException {
+        try (TensorSource a = SafetensorsReader.open(expected); TensorSource b = SafetensorsReader.open(actual)) {
+            assertEquals(names(a), names(b));
+            for (TensorInfo t : a.tensors()) {
+                assertEquals(a.read(t.name()), b.read(t.name()), t.name());
+            }
+        }
+    }
+
+    private static TreeSet<String> names(TensorSource s) {
+        TreeSet<String> n = new TreeSet<>();
+        s.tensors().forEach(t -> n.add(t.name()));
+        return n;
+    }
+
+    @Test
+    void networkWeightsStartsFromAnExistingLora() throws IOException {
+        Map<String, String> p = LoraJobs.params(model, data, dir.resolve("out-first"));
+        p.put("max_train_steps", "3");
+        p.put("network_args", "conv_dim=2 conv_alpha=1");
+        LoraJobs.train(p, new LoraJobs.Probe());
+        Path first = dir.resolve("out-first/tiny_lora.safetensors");
+
+        // learning rate 0: the job ends exactly where the file started it
+        p.put("output_dir", dir.resolve("out-continued").toString());
+        p.put("network_weights", first.toString());
+        p.put("learning_rate", "0");
+        p.put("max_train_steps", "1");
+        LoraJobs.train(p, new LoraJobs.Probe());
+        assertSameTensors(first, dir.resolve("out-continued/tiny_lora.safetensors"));
+
+        // other ranks than the file's: an error naming the module and both shapes
+        p.put("output_dir", dir.resolve("out-mismatch").toString());
+        p.put("network_dim", "8");
+        IOException e = assertThrows(IOException.class, () -> LoraJobs.train(p, new LoraJobs.Probe()));
+        assertTrue(e.getMessage().contains("network_weights") && e.getMessage().contains("lora_down.weight")
+                && e.getMessage().contains("dim_from_weights"), e.getMessage());
+    }
+
+    @Test
+    void dimFromWeightsTakesTheFilesModulesRanksAndAlphas() throws IOException {
+        Map<String, String> p = LoraJobs.params(model, data, dir.resolve("out-dims"));
+        p.put("max_train_steps", "2");
+        p.put("network_dim", "3");
+        p.put("network_alpha", "2");
+        p.put("network_args", "conv_dim=2 conv_alpha=1");
+        LoraJobs.train(p, new LoraJobs.Probe());
+        Path first = dir.resolve("out-dims/tiny_lora.safetensors");
+
+        Map<String, String> q = LoraJobs.params(model, data, dir.resolve("out-from-dims"));
+        q.put("network_weights", first.toString());
+        q.put("dim_from_weights", "true");
+        q.put("network_dim", "8");
+        q.put("learning_rate", "0");
+        q.put("max_train_steps", "1");
+        LoraJobs.train(q, new LoraJobs.Probe());
+        Path second = dir.resolve("out-from-dims/tiny_lora.safetensors");
+        assertSameTensors(first, second);
+        try (TensorSource s = SafetensorsReader.open(second)) {
+            assertEquals("3", s.metadata().get("ss_network_dim"));
+            assertEquals("2.0", s.metadata().get("ss_network_alpha"));
+            assertTrue(s.metadata().get("ss_network_args").contains("\"conv_dim\": \"2\""),
+                    s.metadata().get("ss_network_args"));
+        }
+
+        // UNet only: the file's text-encoder modules are not trained, so not written (as kohya)
+        q.put("output_dir", dir.resolve("out-from-dims-unet").toString());
+        q.put("network_train_unet_only", "true");
+        LoraJobs.train(q, new LoraJobs.Probe());
+        try (TensorSource a = SafetensorsReader.open(first);
+             TensorSource b = SafetensorsReader.open(dir.resolve("out-from-dims-unet/tiny_lora.safetensors"))) {
+            TreeSet<String> unet = new TreeSet<>(names(a));
+            unet.removeIf(n -> !n.startsWith("lora_unet_"));
+            assertEquals(unet, names(b));
+        }
+
+        q.put("network_weights", "");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LoraJobs.train(q, new LoraJobs.Probe()));
+        assertTrue(e.getMessage().contains("dim_from_weights"), e.getMessage());
+    }
+
+    @Test
+    void dropoutsActInTrainingOnly() throws IOException {
+        // module_dropout = 1 skips every module in every training step: nothing reaches lora_up, which stays zero
+        Path out = dir.resolve("out-dropped");
+        Map<String, String> p = LoraJobs.params(model, data, out);
+        p.put("max_train_steps", "2");
+        p.put("network_args", "module_dropout=1");
+        LoraJobs.Probe probe = new LoraJobs.Probe();
+        LoraJobs.train(p, probe);
+        try (TensorSource src = SafetensorsReader.open(out.resolve("tiny_lora.safetensors"))) {
+            for (TensorInfo t : src.tensors()) {
+                if (t.name().endsWith("lora_up.weight")) {
+                    java.nio.ByteBuffer b = src.read(t.name()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    while (b.hasRemaining()) {
+                        assertEquals(0f, b.getFloat(), t.name());
+                    }
+                }
+            }
+        }
+        // outside training (the final evaluation) the wrapped model is the bare one: no module is dropped, and the
+        // zero lora_up adds nothing
+        assertArrayEquals(probe.basePrediction, probe.finalPrediction);
+    }
+
     @Test
     void unetOnlyAdaptsNoTextEncoderModule() throws IOException {
         Path out = dir.resolve("out-unet");

@@ -16,6 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code easel train} with a kohya config file, then {@code easel lora inspect} and {@code easel lora bake}. */
@@ -74,7 +76,14 @@ class TrainLoraCliTest {
                 max_train_steps = 4
                 seed = 7
                 xformers = true
-                """.formatted(model, data, dir.resolve("cache"), out);
+
+                [sample_prompt_arguments]
+                sample_every_n_steps = 2
+                sample_prompts = "%s"
+                sample_sampler = "k_euler_a"
+                """.formatted(model, data, dir.resolve("cache"), out, dir.resolve("prompts.txt"));
+        Files.writeString(dir.resolve("prompts.txt"), "# previews\na red square --n blurry --w 32 --h 32 --d 5 --s 2\n"
+                + "a blue square --w 36 --h 30 --s 2 --ss ddim\n");
         Path config = dir.resolve("lora.toml");
         Files.writeString(config, toml);
 
@@ -86,6 +95,14 @@ class TrainLoraCliTest {
         assertEquals(4, log.lines().count(), log);
         // a step whose gradient is not finite is skipped with a warning; the loss itself must stay finite
         assertFalse(log.contains("\"loss\":\"NaN\""), log);
+        // previews at steps 2 and 4, two prompts each, kohya's file names; sizes rounded down to what the model renders
+        for (String png : java.util.List.of("tiny_lora_000002_00_5.png", "tiny_lora_000004_00_5.png")) {
+            java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(out.resolve("sample").resolve(png).toFile());
+            assertEquals(32, img.getWidth(), png);
+        }
+        try (var files = Files.list(out.resolve("sample"))) {
+            assertEquals(4, files.filter(f -> f.toString().endsWith(".png")).count());
+        }
 
         assertEquals(0, easel("lora", "inspect", lora.toString(), "--base", model.toString(), "--json"), stderr);
         assertTrue(stdout.contains("lora/kohya"), stdout);
@@ -111,9 +128,18 @@ class TrainLoraCliTest {
         }
     }
 
-    @Test
-    void bakedFileEqualsTheTrainedHooks() throws IOException {
-        Path model = LoraJobs.tinyModel(dir);
+    /** Trains on the stock tiny model ({@code easel init-model}, one resnet per level) and on one with SD's two. */
+    @ParameterizedTest(name = "{0} resnet(s) per level")
+    @ValueSource(ints = {1, 2})
+    void bakedFileEqualsTheTrainedHooks(int resnetsPerLevel) throws IOException {
+        Path model;
+        if (resnetsPerLevel == 1) {
+            model = dir.resolve("stock").resolve("tiny.safetensors");
+            Files.createDirectories(model.getParent());
+            assertEquals(0, easel("init-model", "--config", "tiny", "--seed", "7", "--out", model.toString()), stderr);
+        } else {
+            model = LoraJobs.tinyModel(dir);
+        }
         Path data = LoraJobs.images(dir.resolve("img"), 4);
         Path out = dir.resolve("out");
         LoraJobs.Probe probe = new LoraJobs.Probe();
@@ -125,6 +151,8 @@ class TrainLoraCliTest {
         Files.copy(model.resolveSibling("tiny.json"), dir.resolve("baked.json"));
         assertEquals(0, easel("lora", "bake", "--base", model.toString(), "--lora",
                 out.resolve("tiny_lora.safetensors").toString(), "--out", baked.toString()), stderr);
+        // every module of the file landed on a weight of this model, none skipped
+        assertFalse(stderr.contains("skipp") || stdout.contains("skipp"), stdout + stderr);
         try (NDManager m = LoraJobs.RUNTIME.newManager();
              SdDiffusionModel bakedModel = (SdDiffusionModel) new SdDiffusionModelLoader().load(baked.toString(),
                      ModelOptions.defaults(), m)) {
