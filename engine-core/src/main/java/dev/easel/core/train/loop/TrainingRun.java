@@ -1,6 +1,7 @@
 package dev.easel.core.train.loop;
 
 import ai.djl.engine.Engine;
+import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -176,11 +177,17 @@ final class TrainingRun {
                         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                             NDArray l = session.loss(last);
                             lossSum += l.getFloat();
-                            if (l.hasGradient()) {
+                            try {
                                 gc.backward(accumulation == 1 ? l : TorchOwned.div(l, accumulation));
+                            } catch (EngineException ex) {
+                                // Nothing trained reached this loss (module_dropout may drop every module of a step):
+                                // its gradient is zero, where kohya's backward would fail. DJL's hasGradient() cannot
+                                // tell beforehand: it is false for every array that is not a leaf, so only torch's
+                                // refusal to run backward without a graph shows it.
+                                if (ex.getMessage() == null || !ex.getMessage().contains("does not require grad")) {
+                                    throw ex;
+                                }
                             }
-                            // else nothing trained reached this loss (module_dropout may drop every module of a
-                            // step): its gradient is zero, where kohya's backward would fail
                         } finally {
                             model.setTraining(false);
                         }
