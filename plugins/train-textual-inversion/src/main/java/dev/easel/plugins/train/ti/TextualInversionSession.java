@@ -1,6 +1,7 @@
 package dev.easel.plugins.train.ti;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import dev.easel.api.ParameterValues;
 import dev.easel.api.training.ParameterGroup;
 import dev.easel.api.training.TokenEmbedding;
@@ -9,8 +10,10 @@ import dev.easel.api.training.TrainingExport;
 import dev.easel.api.training.TrainingSession;
 import dev.easel.api.training.TrainingStep;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,10 +44,6 @@ final class TextualInversionSession implements TrainingSession {
         if (token.isEmpty() || token.chars().anyMatch(Character::isWhitespace)) {
             throw new IllegalArgumentException("token_string '" + token + "' must be one word without spaces");
         }
-        if (!p.getString("weights").isBlank()) {
-            throw new IllegalArgumentException("weights (starting from an existing embedding) is not supported yet;"
-                    + " remove it to train from init_word");
-        }
         PromptTemplates templates = PromptTemplates.select(p.getBoolean("use_object_template"),
                 p.getBoolean("use_style_template"), p.getString("template_file"));
         int vectors = p.getInt("num_vectors_per_token");
@@ -54,6 +53,10 @@ final class TextualInversionSession implements TrainingSession {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("token_string '" + token + "': " + e.getMessage(), e);
         }
+        String weights = p.getString("weights").strip();
+        if (!weights.isEmpty()) {
+            startFrom(context, Path.of(weights), embedding);
+        }
         long width = embedding.vectors().getShape().get(1);
         LOG.info("textual inversion: '{}' = {} vector(s) of {} from '{}'; prompts from {}", token, vectors, width,
                 p.getString("init_word"), templates.usesCaptions() ? "the captions"
@@ -61,6 +64,32 @@ final class TextualInversionSession implements TrainingSession {
         EmbeddingExport export = new EmbeddingExport(token, p.getString("save_model_as"),
                 p.getString("save_precision"), context.schedule().predictionType());
         return new TextualInversionSession(embedding, templates, p.getDouble("learning_rate"), export);
+    }
+
+    /**
+     * kohya's {@code weights}: the vectors start as those of an embedding file (A1111 {@code string_to_param}, kohya
+     * {@code emb_params} or a diffusers token), which must have {@code num_vectors_per_token} rows of this model's
+     * width.
+     */
+    private static void startFrom(TrainingContext context, Path file, TokenEmbedding embedding) throws IOException {
+        Map<String, NDArray> tensors = context.readTensors(file);
+        List<String> a1111 = tensors.keySet().stream().filter(k -> k.startsWith("string_to_param.")).toList();
+        NDArray vectors;
+        if (a1111.size() == 1) {
+            vectors = tensors.get(a1111.get(0));
+        } else if (a1111.isEmpty() && tensors.size() == 1) {
+            vectors = tensors.values().iterator().next();
+        } else {
+            throw new IllegalArgumentException("weights " + file + " is not one embedding (tensors: "
+                    + tensors.keySet() + ")");
+        }
+        Shape want = embedding.vectors().getShape();
+        Shape have = vectors.getShape().dimension() == 1 ? new Shape(1, vectors.getShape().get(0)) : vectors.getShape();
+        if (!have.equals(want)) {
+            throw new IllegalArgumentException("weights " + file + " holds vectors " + have + "; num_vectors_per_token"
+                    + " and this model's text width ask for " + want);
+        }
+        embedding.vectors().set(vectors.toFloatArray());
     }
 
     /** The trained word. */

@@ -45,7 +45,8 @@ public final class TextualInversionTraining implements TrainingMethod {
                                 + String.join(", ", PromptTemplates.BUILT_IN)),
                 ParameterSpec.floating("learning_rate", 5e-3, 0, 10,
                         "Learning rate of the vectors (A1111's default 0.005; kohya's examples use 5e-6 to 1e-4)"),
-                ParameterSpec.text("weights", "", "kohya: an embedding to start from (not supported yet)"),
+                ParameterSpec.text("weights", "",
+                        "kohya: an embedding file to start from instead of init_word (A1111 .pt, emb_params, diffusers)"),
                 ParameterSpec.choice("save_model_as", "all", List.of("all", "pt", "ckpt", "safetensors", "diffusers"),
                         "all: NAME.pt (A1111), NAME.safetensors (kohya emb_params) and NAME.learned_embeds."
                                 + "safetensors (diffusers); or one of them (ckpt: the A1111 dict as NAME.ckpt)"),

@@ -86,6 +86,30 @@ class TextualInversionTrainingTest {
     }
 
     @Test
+    void weightsStartTheVectorsFromAnEarlierEmbedding() throws IOException {
+        Path model = TiJobs.tinyModel(dir);
+        Path data = TiJobs.images(dir.resolve("img"), 2, "zxq");
+        Map<String, String> p = TiJobs.params(model, data, dir.resolve("out"));
+        p.put("max_train_steps", "2");
+        p.put("save_model_as", "pt");
+        p.put("output_name", "first");
+        TiJobs.train(p, new TiJobs.Probe());
+        p.put("weights", dir.resolve("out/first.pt").toString());
+        p.put("learning_rate", "0");
+        p.put("max_train_steps", "1");
+        p.put("output_name", "second");
+        TiJobs.Probe probe = new TiJobs.Probe();
+        TiJobs.train(p, probe);
+        float[] first = EmbeddingFile.read(dir.resolve("out/first.pt")).vectors();
+        assertFalse(java.util.Arrays.equals(first, probe.initRows), "the first job trained away from init_word");
+        assertArrayEquals(first, EmbeddingFile.read(dir.resolve("out/second.pt")).vectors(), "started from first.pt");
+        p.put("num_vectors_per_token", "3");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TiJobs.train(p,
+                new TiJobs.Probe()));
+        assertTrue(e.getMessage().contains("first.pt holds vectors (2, 32)"), e.getMessage());
+    }
+
+    @Test
     void aKilledAndResumedJobEndsWithTheVectorsOfAnUninterruptedOne() throws IOException {
         Path model = TiJobs.tinyModel(dir);
         Path data = TiJobs.images(dir.resolve("img"), 4, "thing");

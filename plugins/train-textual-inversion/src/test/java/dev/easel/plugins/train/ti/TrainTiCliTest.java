@@ -98,8 +98,7 @@ class TrainTiCliTest {
                 "use_object_template and use_style_template are both set");
         assertFails(kohyaToml(model, data, out, "template_file = \"nope.txt\""),
                 "use_object_template and template_file are both set");
-        assertFails(kohyaToml(model, data, out, "weights = \"old.pt\""), "weights (starting from an existing"
-                + " embedding) is not supported yet");
+        assertFails(kohyaToml(model, data, out, "weights = \"" + dir.resolve("old.pt") + "\""), "old.pt");
         assertFails(kohyaToml(model, data, out, "save_model_as = \"onnx\""), "'save_model_as' must be one of");
         assertFails(kohyaToml(model, data, out, "num_vectors_per_token = 0").replace("num_vectors_per_token = 2\n",
                 ""), "num_vectors_per_token");
