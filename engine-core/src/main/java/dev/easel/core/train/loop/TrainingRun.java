@@ -150,13 +150,16 @@ final class TrainingRun {
                 double[] lrs = new double[groups.size()];
                 double loss;
                 double norm;
-                try (NDScope scope = new NDScope()) {
+                // Activations go to the manager of the step's inputs, and networks that free finished blocks early
+                // move their results out of every NDScope: only closing the step's own manager frees them all.
+                try (NDScope scope = new NDScope(); NDManager work = manager.newSubManager()) {
+                    model.stepManager(work);
                     long stepSeed = Seeds.mix(seed, step, 5);
                     Engine.getInstance().setRandomSeed((int) stepSeed);
                     double lossSum = 0;
                     EngineTrainingStep last = null;
                     for (int micro = 0; micro < accumulation; micro++) {
-                        LoadedBatch b = data.load(batches.get(position), seed, epoch, position, manager);
+                        LoadedBatch b = data.load(batches.get(position), seed, epoch, position, work);
                         List<DatasetRole> batchRoles = b.reg().stream()
                                 .map(r -> r ? regRole : DatasetRole.INSTANCE).toList();
                         Shape s = b.latents().getShape();
@@ -190,6 +193,8 @@ final class TrainingRun {
                     }
                     Gradients.zero(allParams);
                     session.afterStep(last);
+                } finally {
+                    model.stepManager(null);
                 }
                 step++;
                 lastLoss = loss;
@@ -286,6 +291,7 @@ final class TrainingRun {
             provenance.put("easel_training_comment", comment);
         }
         provenance.put("easel_config", JSON.writeValueAsString(job.raw()));
+        provenance.putAll(model.provenance());
         OutputFolderExport export = new OutputFolderExport(outputDir, name, provenance, registry);
         try {
             session.export(export);
