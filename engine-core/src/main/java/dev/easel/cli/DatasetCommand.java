@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "dataset", mixinStandardHelpOptions = true,
         description = "Generates the synthetic shapes dataset and checks images against its captions "
                 + "(see docs/easel-tiny.md).",
-        subcommands = {DatasetSynthCommand.class, DatasetCheckCommand.class})
+        subcommands = {DatasetSynthCommand.class, DatasetCheckCommand.class, DatasetEvalCommand.class})
 public final class DatasetCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

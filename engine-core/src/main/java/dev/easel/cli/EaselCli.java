@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
             ConvertCommand.class,
             InitModelCommand.class, TokenizeCommand.class, SampleCommand.class,
             LoraCommand.class,
-            DatasetCommand.class,
+            DatasetCommand.class, TrainVaeCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class EaselCli implements Runnable {

@@ -1,5 +1,6 @@
 package dev.easel.cli;
 
+import dev.easel.core.sd.model.InitScheme;
 import dev.easel.core.sd.model.RandomModels;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -15,8 +16,13 @@ import picocli.CommandLine.Option;
             "  easel init-model --config sd15 --seed 1 --out /tmp/sd15.safetensors   (real SD1.5 shapes, 4.3 GB)"})
 public final class InitModelCommand implements Runnable {
     @Option(names = "--config", required = true, paramLabel = "NAME|FILE",
-            description = "tiny, sd15, sd2, or an ldm-style config file (.yaml/.json).")
+            description = "tiny, easel-tiny, sd15, sd2, or an ldm-style config file (.yaml/.json).")
     String config;
+
+    @Option(names = "--init", paramLabel = "SCHEME", defaultValue = "parity",
+            description = "parity (order-one activations everywhere, for tests and demos; the default) or scratch "
+                    + "(ldm's initialisation with zero-initialised residual outputs, to train a model from).")
+    String init;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "Seed (default: 0).")
     long seed;
@@ -32,10 +38,16 @@ public final class InitModelCommand implements Runnable {
         if (!out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors")) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--out must name a .safetensors file");
         }
+        InitScheme scheme;
+        try {
+            scheme = InitScheme.of(init);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         long t0 = System.nanoTime();
         RandomModels.Result r;
         try {
-            r = RandomModels.write(config, seed, out);
+            r = RandomModels.write(config, seed, out, scheme);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

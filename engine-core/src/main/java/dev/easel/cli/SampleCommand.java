@@ -56,7 +56,8 @@ public final class SampleCommand implements Runnable {
     @Mixin
     EngineOptions engine = new EngineOptions();
 
-    @Option(names = "--model", required = true, paramLabel = "M", description = "Checkpoint (any installed format).")
+    @Option(names = "--model", paramLabel = "M",
+            description = "Checkpoint (any installed format; default: Easel Tiny, models/easel-tiny.safetensors).")
     Path model;
 
     @Option(names = "--prompt", required = true, paramLabel = "P", description = "Prompt (A1111 emphasis syntax).")
@@ -136,6 +137,13 @@ public final class SampleCommand implements Runnable {
             throw new CommandLine.ParameterException(spec.commandLine(), "--out must name a .png file");
         }
         long t0 = System.nanoTime();
+        if (model == null) {
+            try {
+                model = dev.easel.core.sd.model.EaselTiny.require(engine.home());
+            } catch (ModelLoadException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
         try (Easel easel = engine.start(false);
              NDManager m = easel.runtime().newManager()) {
             SdModelConfig cfgModel;
@@ -234,7 +242,13 @@ public final class SampleCommand implements Runnable {
     }
 
     private void applyAdapters(Easel easel, SdNetworkHooks hooks) throws IOException {
-        if (loras.isEmpty()) {
+        applyAdapters(easel, hooks, loras, spec);
+    }
+
+    /** Installs {@code FILE[:STRENGTH]} adapters on a model's hooks (shared with the commands that sample). */
+    static void applyAdapters(Easel easel, SdNetworkHooks hooks, List<String> loras,
+                              CommandLine.Model.CommandSpec spec) throws IOException {
+        if (loras == null || loras.isEmpty()) {
             return;
         }
         AdapterApplier applier = new AdapterApplier(hooks, easel.registry().services(AdapterType.class),

@@ -1,5 +1,7 @@
 package dev.easel.core.quickstart;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.easel.api.tensor.DType;
 import dev.easel.api.tensor.TensorInfo;
 import dev.easel.core.BuildInfo;
@@ -24,16 +26,24 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * Runs the quickstart: shows the engine and its plugins, generates two small SD1-layout models, merges them with
- * the installed merge plugins (a plain weighted sum and a block-weighted one) and checks every merged value
- * against the formula, then writes {@code report.md}. A failed check is an error, not a line in the report.
+ * Runs the quickstart on Easel Tiny, Easel's own small pretrained model: shows the engine and its plugins, samples a
+ * grid and measures how well the samples follow their prompts (pixel-statistics check), asks for a shape the model
+ * never saw, trains a kohya LoRA on that shape with {@code easel train}, samples with it (the check again, with and
+ * without the LoRA), bakes it, merges the baked model with Easel Tiny (plain and block-weighted, every merged value
+ * checked against its formula), extracts the LoRA back, and writes {@code report.md} with the images and the loss
+ * curve. A failed check of a merged value is an error, not a line in the report.
  */
 public final class Quickstart {
     /** Block weights of the demo: text encoder and VAE (BASE) from A, the UNet sliding from A to B. */
     static final String BLOCK_WEIGHTS = "0,0,0,0,0.1,0.2,0.3,0.3,0.4,0.4,0.5,0.5,0.5,0.5,"
             + "0.5,0.5,0.6,0.6,0.7,0.7,0.8,0.8,0.9,0.9,1,1";
+    /** The shape Easel Tiny never saw, which the LoRA teaches. */
+    static final String NEW_SHAPE = "cross";
+    static final String NEW_SHAPE_PROMPT = "a red cross on a blue background";
 
     /** Runs an {@code easel} command line in this process, the way a user would type it. */
     @FunctionalInterface
@@ -42,16 +52,54 @@ public final class Quickstart {
         int run(PrintWriter out, PrintWriter err, String... args);
     }
 
+    /**
+     * How much work: LoRA training steps and samples per measured rate. The defaults take a few minutes on two CPU
+     * cores; tests use less.
+     */
+    public record Settings(int loraSteps, int samples) {
+        public static Settings standard() {
+            return new Settings(150, 16);
+        }
+    }
+
+    private static final Pattern RATES = Pattern.compile("(\\d+) samples: colour (\\d+)%, background (\\d+)%, "
+            + "shape (\\d+)%, colour and shape (\\d+)%");
+
+    /** The rates one {@code easel dataset eval} printed. */
+    record Rates(int samples, int colour, int background, int shape, int adherence) {
+        static Rates of(String output) {
+            Matcher m = RATES.matcher(output);
+            if (!m.find()) {
+                throw new IllegalStateException("easel dataset eval printed no rates: " + output);
+            }
+            return new Rates(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)),
+                    Integer.parseInt(m.group(3)), Integer.parseInt(m.group(4)), Integer.parseInt(m.group(5)));
+        }
+    }
+
     private final Easel easel;
     private final Path out;
+    private final Path tiny;
+    private final Settings settings;
     private final PrintWriter log;
     private final CommandRunner cli;
+    private final Map<String, Rates> rates = new LinkedHashMap<>();
 
-    public Quickstart(Easel easel, Path out, PrintWriter log, CommandRunner cli) {
+    /**
+     * @param tiny the Easel Tiny weights ({@link dev.easel.core.sd.model.EaselTiny#locate})
+     */
+    public Quickstart(Easel easel, Path out, Path tiny, Settings settings, PrintWriter log, CommandRunner cli) {
         this.easel = easel;
         this.out = out;
+        this.tiny = tiny;
+        this.settings = settings;
         this.log = log;
         this.cli = cli;
+    }
+
+    /** The rates measured so far, by step: {@code base}, {@code new-shape}, {@code with-lora}, ... */
+    public Map<String, Rates> rates() {
+        return Map.copyOf(rates);
     }
 
     /**
@@ -66,21 +114,24 @@ public final class Quickstart {
         QuickstartReport report = new QuickstartReport("Easel quickstart");
         report.paragraph("Easel " + BuildInfo.easelVersion() + " on DJL " + BuildInfo.djlVersion() + " (PyTorch "
                 + BuildInfo.pytorchVersion() + ", " + easel.runtime().device() + "). Everything below ran in one "
-                + "engine process; re-run it with `./easel quickstart`.");
+                + "engine process on Easel Tiny, Easel's own small model (SD 1.5's architecture and key layout at "
+                + "small widths, trained by Easel on coloured shapes: docs/easel-tiny.md); re-run it with "
+                + "`./easel quickstart`.");
         engine(report);
-        Path a = out.resolve("models/a.safetensors");
-        Path b = out.resolve("models/b.safetensors");
-        models(report, a, b);
-        Path mixed = weightedSum(report, a, b);
-        blockWeighted(report, a, b);
-        inspect(report, a);
-        Path lora = loraRoundTrip(report, a, mixed);
-        sample(report, a, lora, out.resolve("models/a-baked.safetensors"));
-        train(report, a);
-        report.section("Next").paragraph("Merge your own models with `easel merge --method ties --param k=0.2 "
-                + "--out mix.safetensors BASE A B`; `easel merge --list` shows every method; `easel convert`, "
-                + "`easel lora ...`, `easel sample` and `easel train` take real SD 1.x/2.x files; `easel plugins list` "
-                + "shows the plugins and `easel serve` keeps an engine running.");
+        inspect(report);
+        baseGrid(report);
+        Path lora = trainLora(report);
+        Path baked = bake(report, lora);
+        Path mixed = weightedSum(report, tiny, baked);
+        blockWeighted(report, tiny, baked);
+        extract(report, baked);
+        summary(report, mixed);
+        report.section("Next").paragraph("Train on your own images with a kohya config (`easel train my.toml`; "
+                + "without `pretrained_model_name_or_path` it trains Easel Tiny), merge real SD 1.x/2.x models "
+                + "with `easel merge --method ties --param k=0.2 --out mix.safetensors BASE A B` (`easel merge "
+                + "--list` shows every method), convert with `easel convert`, and see `easel lora --help`, "
+                + "`easel sample --help` and `easel dataset --help`. `easel plugins list` shows the plugins and "
+                + "`easel serve` keeps an engine running.");
         Path file = out.resolve("report.md");
         report.write(file);
         log.printf(Locale.ROOT, "quickstart done in %s: %s%n", QuickstartReport.seconds(System.nanoTime() - start),
@@ -107,118 +158,64 @@ public final class Quickstart {
         log.printf("  %d active plugin service(s)%n", active);
     }
 
-    private void models(QuickstartReport report, Path a, Path b) throws IOException {
-        step("two small SD1-architecture models");
-        String output = command("init-model", "--config", "tiny", "--seed", "1", "--out", a.toString())
-                + command("init-model", "--config", "tiny", "--seed", "2", "--out", b.toString());
+    private void inspect(QuickstartReport report) throws IOException {
+        step("Easel Tiny");
+        String output = command("inspect", tiny.toString());
         int tensors;
-        try (SafetensorsReader r = SafetensorsReader.open(a)) {
+        try (SafetensorsReader r = SafetensorsReader.open(tiny)) {
             tensors = r.tensors().size();
         }
-        report.section("Two small models").code("easel init-model --config tiny --seed 1 --out models/a.safetensors\n"
-                        + "easel init-model --config tiny --seed 2 --out models/b.safetensors\n\n" + output)
-                .paragraph("Two randomly initialised models with the SD 1.x architecture and exact ldm key layout ("
-                        + tensors + " tensors, " + Files.size(a) / 1000 + " kB each; widths are small, the code "
-                        + "paths are SD 1.5's). Each has its config beside it (`a.json`), as AUTOMATIC1111 finds "
-                        + "configs.");
-        log.printf("  %s, %s: %d tensors each%n", a, b, tensors);
+        report.section("Easel Tiny").code("easel inspect " + display(tiny) + "\n\n" + output)
+                .paragraph("The model every command uses when none is given: " + tensors + " tensors, "
+                        + Files.size(tiny) / 1_000_000 + " MB in fp16, with SD 1.5's key layout, so kohya LoRA names, "
+                        + "SD1 detection and ldm/diffusers conversion work on it as on SD 1.5. Format, family and "
+                        + "components are detected from tensor names and shapes alone; `.ckpt`/`.pt` files are read "
+                        + "by a restricted unpickler that never runs code.");
     }
 
-    private void inspect(QuickstartReport report, Path a) {
-        step("inspect");
-        String output = command("inspect", a.toString());
-        report.section("Inspect").code("easel inspect models/a.safetensors\n\n" + output)
-                .paragraph("Format, architecture family, layout and components are detected from tensor names "
-                        + "and shapes alone; `.ckpt`/`.pt` files are read by a restricted unpickler that never runs "
-                        + "code, and `easel convert` turns any of them into safetensors or a diffusers folder.");
+    private void baseGrid(QuickstartReport report) throws IOException {
+        step("sample a grid and check it");
+        String n = Integer.toString(settings.samples());
+        String base = command("dataset", "eval", "--model", tiny.toString(), "--count", n, "--grid",
+                out.resolve("base-grid.png").toString(), "-q");
+        Rates r = rate("base", base);
+        String before = command("dataset", "eval", "--model", tiny.toString(), "--prompt", NEW_SHAPE_PROMPT,
+                "--count", n, "--grid", out.resolve("cross-before.png").toString(), "-q");
+        Rates c = rate("new-shape", before);
+        report.section("Sample a grid").code("easel dataset eval --count " + n + " --grid base-grid.png\n" + base
+                        + "\neasel dataset eval --prompt \"" + NEW_SHAPE_PROMPT + "\" --count " + n
+                        + " --grid cross-before.png\n" + before)
+                .paragraph("![" + n + " prompts Easel Tiny was not trained on](base-grid.png)")
+                .paragraph(String.format(Locale.ROOT, "%d prompts of the training grammar (\"a red circle on a blue "
+                        + "background, striped\"), drawn with a seed the training set did not use, sampled with DPM++ "
+                        + "2M Karras (20 steps, CFG 5). A pixel-statistics check (`easel dataset check`: dominant colours, "
+                        + "then the best-fitting outline by intersection over union) says whether each sample shows "
+                        + "what its prompt asked for: colour right in %d%%, shape right in %d%%, both in %d%%.",
+                        r.samples(), r.colour(), r.shape(), r.adherence()))
+                .paragraph("![Easel Tiny asked for a cross](cross-before.png)")
+                .paragraph(String.format(Locale.ROOT, "Asked for a **%s**, a shape it never saw, it draws crosses in "
+                        + "%d%% of the samples.", NEW_SHAPE, c.shape()));
     }
 
-    private Path loraRoundTrip(QuickstartReport report, Path a, Path mixed) throws IOException {
-        step("LoRA extract, inspect and bake");
-        Path lora = out.resolve("models/a-to-mix.safetensors");
-        Path baked = out.resolve("models/a-baked.safetensors");
-        String extract = command("lora", "extract", "--base", a.toString(), "--tuned", mixed.toString(), "--rank",
-                "8", "--conv-rank", "4", "--out", lora.toString());
-        String inspect = command("lora", "inspect", lora.toString());
-        String bake = command("lora", "bake", "--base", a.toString(), "--lora", lora + ":1.0", "--out",
-                baked.toString());
-        copyConfig(a, baked);
-        report.section("LoRA: extract, inspect, bake")
-                .code("easel lora extract --base models/a.safetensors --tuned models/weighted-sum.safetensors "
-                        + "--rank 8 --conv-rank 4 --out models/a-to-mix.safetensors\n" + extract
-                        + "\neasel lora inspect models/a-to-mix.safetensors\n" + firstLines(inspect, 16)
-                        + "\neasel lora bake --base models/a.safetensors --lora models/a-to-mix.safetensors:1.0 "
-                        + "--out models/a-baked.safetensors\n" + bake)
-                .paragraph("The difference between model A and the weighted-sum merge, extracted as a kohya-format "
-                        + "LoRA (rank 8, LoCon rank 4 on convolutions, with kohya's `ss_*` metadata) and folded "
-                        + "back into A; the same file loads in AUTOMATIC1111 and ComfyUI.");
-        log.printf("  %s, %s%n", lora, baked);
-        return lora;
-    }
-
-    private void sample(QuickstartReport report, Path a, Path lora, Path baked) throws IOException {
-        step("sample");
-        Path png = out.resolve("a.png");
-        Path pngWithLora = out.resolve("a-lora.png");
-        Path pngLora = out.resolve("a-baked.png");
-        String[] common = {"--prompt", "a (red:1.2) circle on a blue background", "--negative", "blurry",
-            "--steps", "8", "--sampler", "dpmpp_2m_karras", "--seed", "42", "--width", "64", "--height", "64", "-q"};
-        String first = command(concat(new String[] {"sample", "--model", a.toString(), "--out", png.toString()},
-                common));
-        String withLora = command(concat(new String[] {"sample", "--model", a.toString(), "--lora", lora + ":1.0",
-            "--out", pngWithLora.toString()}, common));
-        String second = command(concat(new String[] {"sample", "--model", baked.toString(), "--out",
-            pngLora.toString()}, common));
-        report.section("Sampling").code("easel sample --model models/a.safetensors --prompt \"a (red:1.2) circle on a "
-                        + "blue background\" --negative blurry \\\n  --steps 8 --sampler dpmpp_2m_karras --seed 42 "
-                        + "--width 64 --height 64 --out a.png\n(the same with --lora models/a-to-mix.safetensors:1.0 --out "
-                        + "a-lora.png, and with --model models/a-baked.safetensors --out a-baked.png)\n\n"
-                        + first + withLora + second)
-                .paragraph("![model A](a.png) ![model A with the LoRA applied](a-lora.png) "
-                        + "![model A with the LoRA baked in](a-baked.png)")
-                .paragraph("The tokenizer, CLIP text encoder, UNet, VAE and DPM++ 2M Karras sampler are Easel's own, "
-                        + "matching the Stability-AI reference code within float32 rounding. These models are "
-                        + "random, so the images are noise-like textures: the point is that the whole pipeline runs, "
-                        + "deterministically for a seed, and that the PNGs carry A1111's `parameters` text.");
-        log.printf("  %s, %s, %s%n", png, pngWithLora, pngLora);
-    }
-
-    /**
-     * Trains a small kohya LoRA with {@code easel train} on a generated dataset (red squares on blue, captioned) and
-     * samples with it. UNet only: short, and the text encoder keeps the prompts comparable.
-     */
-    private void train(QuickstartReport report, Path a) throws IOException {
-        step("train a LoRA");
-        Path data = out.resolve("data/10_redsquare");
-        Files.createDirectories(data);
-        java.util.Random random = new java.util.Random(3);
-        for (int i = 0; i < 4; i++) {
-            java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(64, 64,
-                    java.awt.image.BufferedImage.TYPE_INT_RGB);
-            java.awt.Graphics2D g = img.createGraphics();
-            g.setColor(new java.awt.Color(40, 60, 200));
-            g.fillRect(0, 0, 64, 64);
-            g.setColor(new java.awt.Color(220, 30, 30));
-            int size = 24 + random.nextInt(16);
-            g.fillRect(random.nextInt(64 - size), random.nextInt(64 - size), size, size);
-            g.dispose();
-            javax.imageio.ImageIO.write(img, "png", data.resolve("square" + i + ".png").toFile());
-            Files.writeString(data.resolve("square" + i + ".txt"), "a red square on a blue background");
-        }
+    /** Trains a kohya LoRA on crosses with {@code easel train}; the config names no model, so Easel Tiny is used. */
+    private Path trainLora(QuickstartReport report) throws IOException {
+        step("train a LoRA on a new shape");
+        Path data = out.resolve("data/10_" + NEW_SHAPE);
+        String synth = command("dataset", "synth", "--out", data.toString(), "--count", "32", "--seed", "7",
+                "--shapes", NEW_SHAPE, "--colors", "red,blue");
         Path output = out.resolve("lora");
         String toml = String.join("\n",
-                "[model_arguments]",
-                "pretrained_model_name_or_path = \"" + a.toAbsolutePath() + "\"",
+                "# no pretrained_model_name_or_path: Easel Tiny is the default",
                 "[additional_network_arguments]",
                 "network_module = \"networks.lora\"",
-                "network_dim = 8",
-                "network_alpha = 4",
-                "network_train_unet_only = true",
+                "network_dim = 16",
+                "network_alpha = 16",
+                "network_args = [\"conv_dim=8\", \"conv_alpha=8\"]",
                 "[optimizer_arguments]",
                 "optimizer_type = \"AdamW\"",
-                "learning_rate = 0.002",
+                "learning_rate = 0.004",
                 "lr_scheduler = \"cosine\"",
-                "lr_warmup_steps = 2",
+                "lr_warmup_steps = 10",
                 "[dataset_arguments]",
                 "train_data_dir = \"" + data.getParent().toAbsolutePath() + "\"",
                 "resolution = 64",
@@ -226,42 +223,108 @@ public final class Quickstart {
                 "cache_latents = true",
                 "[training_arguments]",
                 "output_dir = \"" + output.toAbsolutePath() + "\"",
-                "output_name = \"redsquare\"",
+                "output_name = \"" + NEW_SHAPE + "\"",
                 "save_model_as = \"safetensors\"",
-                "train_batch_size = 2",
-                "max_train_steps = 20",
+                "train_batch_size = 8",
+                "max_train_steps = " + settings.loraSteps(),
                 "seed = 1",
                 "");
         Path config = out.resolve("lora.toml");
         Files.writeString(config, toml);
         String trained = command("train", config.toString(), "-q");
-        Path lora = output.resolve("redsquare.safetensors");
+        Path lora = output.resolve(NEW_SHAPE + ".safetensors");
         List<Double> losses = new ArrayList<>();
-        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
-        for (String line : Files.readAllLines(output.resolve("redsquare.log.jsonl"))) {
-            com.fasterxml.jackson.databind.JsonNode loss = json.readTree(line).get("loss");
+        ObjectMapper json = new ObjectMapper();
+        for (String line : Files.readAllLines(output.resolve(NEW_SHAPE + ".log.jsonl"))) {
+            JsonNode loss = json.readTree(line).get("loss");
             if (loss != null && loss.isNumber()) {
                 losses.add(loss.asDouble());
             }
         }
-        Path png = out.resolve("redsquare.png");
-        command("sample", "--model", a.toString(), "--lora", lora + ":1.0", "--prompt",
-                "a red square on a blue background", "--steps", "8", "--sampler", "dpmpp_2m_karras", "--seed", "42",
-                "--width", "64", "--height", "64", "-q", "--out", png.toString());
-        String curve = Files.exists(output.resolve("redsquare.loss.png")) ? " ![loss curve](lora/redsquare.loss.png)"
-                : "";
-        report.section("Train a LoRA").code("easel train lora.toml   # a kohya train_network.py config, as is\n\n"
-                        + toml.replace(out.toAbsolutePath() + "/", "") + "\n" + trained)
-                .paragraph(String.format(Locale.ROOT, "20 steps of kohya-style LoRA training (rank 8, UNet only, AdamW, "
-                        + "cosine) on four generated 64×64 images of a red square: loss %s over %d logged steps. "
-                        + "The result is a kohya `.safetensors` with the `ss_*` metadata, sampled here with "
-                        + "`easel sample --lora lora/redsquare.safetensors:1.0`:", losses.isEmpty() ? "not logged"
-                        : String.format(Locale.ROOT, "%.3f → %.3f", losses.get(0), losses.get(losses.size() - 1)),
-                        losses.size()))
-                .paragraph("![with the trained LoRA](redsquare.png)" + curve)
-                .paragraph("On a random model the images stay textures; Easel Tiny, a small trained model, is what "
-                        + "makes a learned concept visible (next on the roadmap).");
-        log.printf("  %s (%d steps logged)%n", lora, losses.size());
+        String n = Integer.toString(settings.samples());
+        String after = command("dataset", "eval", "--model", tiny.toString(), "--lora", lora + ":1.0", "--prompt",
+                NEW_SHAPE_PROMPT, "--count", n, "--grid", out.resolve("cross-after.png").toString(), "-q");
+        Rates before = rates.get("new-shape");
+        Rates with = rate("with-lora", after);
+        String curve = Files.exists(output.resolve(NEW_SHAPE + ".loss.png"))
+                ? "![loss curve](lora/" + NEW_SHAPE + ".loss.png)" : "";
+        report.section("Train a LoRA on a shape it never saw")
+                .code("easel dataset synth --out data/10_cross --count 32 --seed 7 --shapes cross --colors red,blue\n" + synth
+                        + "\neasel train lora.toml   # a kohya train_network.py config, as is\n\n"
+                        + toml.replace(out.toAbsolutePath() + "/", "") + "\n" + trained
+                        + "\neasel dataset eval --lora lora/cross.safetensors:1.0 --prompt \"" + NEW_SHAPE_PROMPT
+                        + "\" --count " + n + " --grid cross-after.png\n" + after)
+                .paragraph(String.format(Locale.ROOT, "%d steps of kohya-style LoRA/LoCon training (rank 16 on the "
+                        + "UNet's transformer blocks and the text encoder, rank 8 on its resnet convs, AdamW, cosine) "
+                        + "on 32 generated images of red crosses on blue and blue crosses on red: loss %s. The result is a kohya `.safetensors` with the `ss_*` metadata, "
+                        + "loadable in AUTOMATIC1111 and ComfyUI.", settings.loraSteps(), losses.isEmpty()
+                        ? "not logged" : String.format(Locale.ROOT, "%.3f → %.3f", losses.get(0),
+                        losses.get(losses.size() - 1))))
+                .paragraph("![with the LoRA](cross-after.png) " + curve)
+                .paragraph(String.format(Locale.ROOT, "**The pixel check finds a cross in %d%% of the samples with "
+                        + "the LoRA, against %d%% without it** (colour right in %d%%).", with.shape(),
+                        before.shape(), with.colour()));
+        log.printf(Locale.ROOT, "  %s: crosses %d%% -> %d%% (%d steps)%n", lora, before.shape(), with.shape(),
+                losses.size());
+        return lora;
+    }
+
+    private Path bake(QuickstartReport report, Path lora) throws IOException {
+        step("bake the LoRA");
+        Path baked = out.resolve("models/tiny-cross.safetensors");
+        String bake = command("lora", "bake", "--base", tiny.toString(), "--lora", lora + ":1.0", "--out",
+                baked.toString());
+        copyConfig(tiny, baked);
+        String n = Integer.toString(settings.samples());
+        String eval = command("dataset", "eval", "--model", baked.toString(), "--prompt", NEW_SHAPE_PROMPT,
+                "--count", n, "-q");
+        Rates r = rate("baked", eval);
+        report.section("Bake the LoRA into the model")
+                .code("easel lora bake --base " + display(tiny) + " --lora lora/cross.safetensors:1.0 "
+                        + "--out models/tiny-cross.safetensors\n" + bake + "\neasel dataset eval --model "
+                        + "models/tiny-cross.safetensors --prompt \"" + NEW_SHAPE_PROMPT + "\" --count " + n
+                        + "\n" + eval)
+                .paragraph(String.format(Locale.ROOT, "The LoRA folded into the weights: crosses in %d%% of the "
+                        + "samples, as with the LoRA applied at sampling time (%d%%).", r.shape(),
+                        rates.get("with-lora").shape()));
+        return baked;
+    }
+
+    private void extract(QuickstartReport report, Path baked) throws IOException {
+        step("LoRA extract and inspect");
+        Path lora = out.resolve("models/extracted.safetensors");
+        String extract = command("lora", "extract", "--base", tiny.toString(), "--tuned", baked.toString(), "--rank",
+                "8", "--out", lora.toString());
+        String inspect = command("lora", "inspect", lora.toString());
+        report.section("Extract a LoRA")
+                .code("easel lora extract --base " + display(tiny) + " --tuned models/tiny-cross.safetensors "
+                        + "--rank 8 --out models/extracted.safetensors\n" + extract
+                        + "\neasel lora inspect models/extracted.safetensors\n" + firstLines(inspect, 16))
+                .paragraph("The difference between the baked model and Easel Tiny, extracted back as a kohya-format "
+                        + "LoRA by truncated SVD per module.");
+    }
+
+    private void summary(QuickstartReport report, Path mixed) throws IOException {
+        step("sample the merge");
+        String n = Integer.toString(settings.samples());
+        String eval = command("dataset", "eval", "--model", mixed.toString(), "--prompt", NEW_SHAPE_PROMPT,
+                "--count", n, "--grid", out.resolve("cross-merged.png").toString(), "-q");
+        Rates merged = rate("merged", eval);
+        List<List<String>> rows = new ArrayList<>();
+        String[][] labels = {{"base", "Easel Tiny, prompts of the training grammar"},
+            {"new-shape", "Easel Tiny, \"" + NEW_SHAPE_PROMPT + "\""},
+            {"with-lora", "with the cross LoRA"}, {"baked", "the LoRA baked in"},
+            {"merged", "weighted sum (0.5) of Easel Tiny and the baked model"}};
+        for (String[] l : labels) {
+            Rates r = rates.get(l[0]);
+            rows.add(List.of(l[1], Integer.toString(r.samples()), r.colour() + "%", r.shape() + "%",
+                    r.adherence() + "%"));
+        }
+        report.section("What the pixel check saw")
+                .paragraph("![the merged model asked for a cross](cross-merged.png)")
+                .table(List.of("model", "samples", "colour right", "shape right", "both"), rows)
+                .paragraph(String.format(Locale.ROOT, "The half-and-half merge draws crosses in %d%% of the samples.",
+                        merged.shape()));
     }
 
     private String command(String... args) {
@@ -273,12 +336,6 @@ public final class Quickstart {
                     + e.toString().strip());
         }
         return o.toString().replace(out.toAbsolutePath() + "/", "").replace(out + "/", "");
-    }
-
-    private static String[] concat(String[] a, String[] b) {
-        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, r, a.length, b.length);
-        return r;
     }
 
     private static String firstLines(String text, int n) {
@@ -304,6 +361,19 @@ public final class Quickstart {
         return model.resolveSibling((dot < 0 ? name : name.substring(0, dot)) + ".json");
     }
 
+    private Rates rate(String key, String output) {
+        Rates r = Rates.of(output);
+        rates.put(key, r);
+        log.printf(Locale.ROOT, "  %s: colour %d%%, shape %d%%, both %d%% of %d%n", key, r.colour(), r.shape(),
+                r.adherence(), r.samples());
+        return r;
+    }
+
+    /** A path as the report shows it: relative to the output folder, or as given. */
+    private String display(Path p) {
+        return p.startsWith(out) ? out.relativize(p).toString() : p.toString();
+    }
+
     private Path weightedSum(QuickstartReport report, Path a, Path b) throws IOException {
         step("weighted_sum alpha=0.5");
         Path merged = out.resolve("models/weighted-sum.safetensors");
@@ -311,7 +381,7 @@ public final class Quickstart {
                 .run(MergeRequest.of("weighted_sum", Map.of("alpha", 0.5), List.of(a, b), merged));
         double err = check(a, b, merged, key -> 0.5);
         report.section("Weighted sum").code("easel merge --method weighted_sum --param alpha=0.5 "
-                        + "--out models/weighted-sum.safetensors models/a.safetensors models/b.safetensors")
+                        + "--out models/weighted-sum.safetensors " + display(a) + " " + display(b))
                 .paragraph(summary(result) + " Every merged value equals (1 − 0.5)·A + 0.5·B within float rounding "
                         + "(largest difference " + String.format(Locale.ROOT, "%.2e", err) + "); `position_ids` "
                         + "(int64) was copied from A, not averaged.");
@@ -330,8 +400,8 @@ public final class Quickstart {
                 MergeRequest.DEFAULT_MEMORY_BUDGET));
         double err = check(a, b, merged, key -> blockAlpha(key, weights));
         report.section("Block-weighted merge").code("easel merge --method weighted_sum --block-weights "
-                        + BLOCK_WEIGHTS + " \\\n  --out models/block-weighted.safetensors models/a.safetensors "
-                        + "models/b.safetensors")
+                        + BLOCK_WEIGHTS + " \\\n  --out models/block-weighted.safetensors " + display(a) + " "
+                        + display(b))
                 .paragraph(summary(result) + " The 26 values are BASE (text encoder, VAE), IN00–IN11, M00 and "
                         + "OUT00–OUT11: the text encoder stays A's, the last output blocks become B's. Checked "
                         + "per key against its block's alpha (largest difference "

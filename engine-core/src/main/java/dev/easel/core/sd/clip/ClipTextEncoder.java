@@ -28,7 +28,10 @@ import java.util.List;
 public final class ClipTextEncoder {
     private final TextEncoderConfig config;
     private final Embedding tokenEmbedding;
-    private final NDArray positionEmbedding;
+    /** SD1's position table as a module (trainable and saved like the other weights); null for OpenCLIP. */
+    private final Embedding positionModule;
+    /** OpenCLIP's {@code positional_embedding}, a bare parameter; null for SD1. */
+    private final NDArray positionParameter;
     private final List<Block> blocks = new ArrayList<>();
     private final LayerNorm finalNorm;
     private final NDArray textProjection;
@@ -42,9 +45,17 @@ public final class ClipTextEncoder {
         tokenEmbedding = new Embedding(spec(oc ? p + "token_embedding" : p + "embeddings.token_embedding",
                 "text_model.embeddings.token_embedding", state), config.vocabSize(), d, source);
         layers.add(tokenEmbedding);
-        positionEmbedding = source.tensor(oc ? p + "positional_embedding" : p + "embeddings.position_embedding.weight",
-                "text_encoder.text_model.embeddings.position_embedding.weight", new long[] {config.maxPositions(), d},
-                ParamKind.EMBEDDING);
+        if (oc) {
+            positionModule = null;
+            positionParameter = source.tensor(p + "positional_embedding",
+                    "text_encoder.text_model.embeddings.position_embedding.weight",
+                    new long[] {config.maxPositions(), d}, ParamKind.EMBEDDING);
+        } else {
+            positionModule = new Embedding(spec(p + "embeddings.position_embedding",
+                    "text_model.embeddings.position_embedding", state), config.maxPositions(), d, source);
+            layers.add(positionModule);
+            positionParameter = null;
+        }
         for (int i = 0; i < config.layers(); i++) {
             Block b = new Block(config, i, source, state);
             blocks.add(b);
@@ -92,7 +103,8 @@ public final class ClipTextEncoder {
         }
         NDArray ids64 = ids.getDataType() == DataType.INT64 ? ids : ids.toType(DataType.INT64, false);
         long n = ids64.getShape().get(1);
-        NDArray pos = Ops.local(positionEmbedding.get(new NDIndex("0:{}", n)), ids64);
+        NDArray table = positionModule != null ? positionModule.weight() : positionParameter;
+        NDArray pos = Ops.local(table.get(new NDIndex("0:{}", n)), ids64);
         NDArray x = tokenEmbedding.apply(ids64).add(pos);
         NDArray mask = causalMask(x.getManager(), (int) n);
         int run = config.layers() - (clipSkip - 1);

@@ -15,7 +15,44 @@ public final class EaselTiny {
     /** The architecture, as a class-path resource in the ldm config layout. */
     public static final String CONFIG_RESOURCE = "/dev/easel/core/sd/configs/easel-tiny.json";
 
+    /** File name of the weights in a distribution's (or a source checkout's) {@code models/} folder. */
+    public static final String FILE_NAME = "easel-tiny.safetensors";
+    /** System property naming the weights explicitly (tests, relocated installs). */
+    public static final String PROPERTY = "easel.tiny";
+
     private EaselTiny() {
+    }
+
+    /**
+     * Where the shipped weights are: {@code -Deasel.tiny}, else {@code HOME/models/easel-tiny.safetensors} of the
+     * distribution, else {@code models/easel-tiny.safetensors} in the working folder or any folder above it (a
+     * source checkout, where tests run).
+     */
+    public static java.util.Optional<java.nio.file.Path> locate(java.nio.file.Path home) {
+        String explicit = System.getProperty(PROPERTY);
+        if (explicit != null && !explicit.isBlank()) {
+            return java.util.Optional.of(java.nio.file.Path.of(explicit));
+        }
+        if (home != null) {
+            java.nio.file.Path p = home.resolve("models").resolve(FILE_NAME);
+            if (java.nio.file.Files.isRegularFile(p)) {
+                return java.util.Optional.of(p);
+            }
+        }
+        for (java.nio.file.Path dir = java.nio.file.Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            java.nio.file.Path p = dir.resolve("models").resolve(FILE_NAME);
+            if (java.nio.file.Files.isRegularFile(p)) {
+                return java.util.Optional.of(p);
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /** {@link #locate}, or a one-line error saying where it looked. */
+    public static java.nio.file.Path require(java.nio.file.Path home) throws ModelLoadException {
+        return locate(home).orElseThrow(() -> new ModelLoadException(home == null ? null
+                : home.resolve("models").resolve(FILE_NAME), "no model given and Easel Tiny (models/" + FILE_NAME
+                + ") was not found in the distribution or above the working folder; give a model with --model"));
     }
 
     /** The architecture's config file, as shipped beside the weights. */

@@ -27,16 +27,81 @@ public final class ModelConfigs {
     private ModelConfigs() {
     }
 
-    /** The config for {@code checkpoint}: explicit, beside it, or recognised. */
+    /** Metadata key under which Easel stores the ldm config of a model whose architecture its keys do not tell. */
+    public static final String METADATA_KEY = "easel_model_config";
+
+    /** The config for {@code checkpoint}: explicit, beside it, in its metadata ({@link #METADATA_KEY}), or recognised. */
     public static SdModelConfig resolve(Path checkpoint, TensorSource source, Path explicit) throws IOException {
         if (explicit != null) {
             return read(explicit);
         }
-        Optional<Path> beside = besideConfig(checkpoint);
+        Optional<Path> beside = checkpoint == null ? Optional.empty() : besideConfig(checkpoint);
         if (beside.isPresent()) {
             return read(beside.get());
         }
+        String embedded = source.metadata().get(METADATA_KEY);
+        if (embedded != null) {
+            try {
+                return parse(new ObjectMapper().readTree(embedded));
+            } catch (IOException | IllegalArgumentException | NullPointerException e) {
+                throw new ModelLoadException(checkpoint, "invalid " + METADATA_KEY + " metadata: " + e.getMessage(), e);
+            }
+        }
         return recognise(source);
+    }
+
+    /** Whether {@code config} is a standard SD1.x/SD2.x architecture, which {@link #recognise} finds from keys. */
+    public static boolean isStandard(SdModelConfig config) {
+        return config.equals(SdModelConfig.sd1()) || config.equals(SdModelConfig.sd2("eps"))
+                || config.equals(SdModelConfig.sd2("v"));
+    }
+
+    /** {@code config} in the ldm layout {@link #parse} reads (json), with the text encoder's sizes as text_config. */
+    public static String toJson(SdModelConfig config) {
+        ObjectMapper json = new ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode root = json.createObjectNode();
+        com.fasterxml.jackson.databind.node.ObjectNode params = root.putObject("model")
+                .put("target", "ldm.models.diffusion.ddpm.LatentDiffusion").putObject("params");
+        ScheduleConfig s = config.schedule();
+        params.put("linear_start", s.linearStart()).put("linear_end", s.linearEnd()).put("timesteps", s.timesteps())
+                .put("parameterization", s.prediction()).put("scale_factor", config.vae().scaleFactor())
+                .put("conditioning_key", "crossattn").put("channels", config.unet().inChannels());
+        UNetConfig u = config.unet();
+        com.fasterxml.jackson.databind.node.ObjectNode up = params.putObject("unet_config")
+                .put("target", "ldm.modules.diffusionmodules.openaimodel.UNetModel").putObject("params");
+        up.put("in_channels", u.inChannels()).put("out_channels", u.outChannels())
+                .put("model_channels", u.modelChannels()).put("num_res_blocks", u.numResBlocks())
+                .put("num_heads", u.numHeads()).put("num_head_channels", u.numHeadChannels())
+                .put("context_dim", u.contextDim()).put("use_linear_in_transformer", u.useLinearInTransformer())
+                .put("use_spatial_transformer", true).put("legacy", false);
+        u.channelMult().forEach(up.putArray("channel_mult")::add);
+        u.attentionResolutions().forEach(up.putArray("attention_resolutions")::add);
+        u.transformerDepth().forEach(up.putArray("transformer_depth")::add);
+        VaeConfig v = config.vae();
+        com.fasterxml.jackson.databind.node.ObjectNode fs = params.putObject("first_stage_config")
+                .put("target", "ldm.models.autoencoder.AutoencoderKL").putObject("params");
+        fs.put("embed_dim", v.embedDim());
+        com.fasterxml.jackson.databind.node.ObjectNode dd = fs.putObject("ddconfig");
+        dd.put("double_z", v.doubleZ()).put("z_channels", v.zChannels()).put("resolution", v.resolution())
+                .put("in_channels", v.inChannels()).put("out_ch", v.outCh()).put("ch", v.ch())
+                .put("num_res_blocks", v.numResBlocks()).put("dropout", 0.0);
+        v.chMult().forEach(dd.putArray("ch_mult")::add);
+        v.attnResolutions().forEach(dd.putArray("attn_resolutions")::add);
+        TextEncoderConfig t = config.text();
+        com.fasterxml.jackson.databind.node.ObjectNode cs = params.putObject("cond_stage_config");
+        cs.put("target", t.openClip() ? "ldm.modules.encoders.modules.FrozenOpenCLIPEmbedder"
+                : "ldm.modules.encoders.modules.FrozenCLIPEmbedder");
+        cs.putObject("params").put("layer", t.defaultClipSkip() == 2 ? "penultimate" : "last");
+        cs.putObject("text_config").put("vocab_size", t.vocabSize()).put("max_position_embeddings", t.maxPositions())
+                .put("hidden_size", t.width()).put("num_hidden_layers", t.layers())
+                .put("num_attention_heads", t.heads()).put("intermediate_size", t.intermediate())
+                .put("hidden_act", t.activation()).put("layer_norm_eps", t.layerNormEps())
+                .put("projection_dim", t.projectionDim()).put("pad_token_id", t.padTokenId());
+        try {
+            return json.writeValueAsString(root);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** {@code NAME.yaml}, {@code NAME.yml} or {@code NAME.json} next to {@code NAME.safetensors}. */

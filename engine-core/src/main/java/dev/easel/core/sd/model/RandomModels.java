@@ -63,11 +63,21 @@ public final class RandomModels {
      * @param config {@code tiny}, {@code sd15} (or {@code sd1}), {@code sd2}, or the path of an ldm config file
      */
     public static Result write(String config, long seed, Path out) throws IOException {
+        return write(config, seed, out, InitScheme.PARITY);
+    }
+
+    /**
+     * Writes a random model drawn by {@code scheme}.
+     *
+     * @param config {@code tiny}, {@code easel-tiny}, {@code sd15} (or {@code sd1}), {@code sd2}, or an ldm config
+     */
+    public static Result write(String config, long seed, Path out, InitScheme scheme) throws IOException {
         String name = config.toLowerCase(Locale.ROOT);
         return switch (name) {
-            case "tiny" -> write(tinyConfig(), seed, out, tinyJson(), ".json");
-            case "sd15", "sd1" -> write(SdModelConfig.sd1(), seed, out, null, null);
-            case "sd2", "sd21" -> write(SdModelConfig.sd2("v"), seed, out, null, null);
+            case "tiny" -> write(tinyConfig(), seed, out, tinyJson(), ".json", scheme);
+            case "easel-tiny" -> write(EaselTiny.config(), seed, out, EaselTiny.configBytes(), ".json", scheme);
+            case "sd15", "sd1" -> write(SdModelConfig.sd1(), seed, out, null, null, scheme);
+            case "sd2", "sd21" -> write(SdModelConfig.sd2("v"), seed, out, null, null, scheme);
             default -> {
                 Path file = Path.of(config);
                 if (!Files.isRegularFile(file)) {
@@ -75,7 +85,7 @@ public final class RandomModels {
                 }
                 String fn = file.getFileName().toString().toLowerCase(Locale.ROOT);
                 yield write(ModelConfigs.read(file), seed, out, Files.readAllBytes(file),
-                        fn.endsWith(".json") ? ".json" : ".yaml");
+                        fn.endsWith(".json") ? ".json" : ".yaml", scheme);
             }
         };
     }
@@ -83,6 +93,12 @@ public final class RandomModels {
     /** Writes a random model of {@code config}; {@code configBytes} (if any) goes beside it as NAME+ext. */
     public static Result write(SdModelConfig config, long seed, Path out, byte[] configBytes, String ext)
             throws IOException {
+        return write(config, seed, out, configBytes, ext, InitScheme.PARITY);
+    }
+
+    /** Writes a model of {@code config} drawn by {@code scheme}; {@code configBytes} (if any) goes beside it. */
+    public static Result write(SdModelConfig config, long seed, Path out, byte[] configBytes, String ext,
+                               InitScheme scheme) throws IOException {
         Map<String, PlannedWeights.Planned> keys = new LinkedHashMap<>(SdModel.plan(config).keys());
         if (!config.text().openClip()) {
             keys.put("cond_stage_model.transformer.text_model.embeddings.position_ids",
@@ -113,7 +129,7 @@ public final class RandomModels {
             keys.entrySet().parallelStream().forEach(e -> {
                 try {
                     w.write(e.getKey(), dev.easel.core.sd.model.RandomWeights.values(seed, e.getKey(),
-                            e.getValue().shape(), e.getValue().kind()));
+                            e.getValue().shape(), e.getValue().kind(), scheme));
                 } catch (IOException ex) {
                     throw new UncheckedIOException(ex);
                 }

@@ -38,6 +38,11 @@ public final class RandomWeights implements WeightSource {
 
     /** The little-endian bytes of one tensor (float32, or int64 for position ids). */
     public static ByteBuffer values(long seed, String key, long[] shape, ParamKind kind) {
+        return values(seed, key, shape, kind, InitScheme.PARITY);
+    }
+
+    /** The little-endian bytes of one tensor drawn by {@code scheme}. */
+    public static ByteBuffer values(long seed, String key, long[] shape, ParamKind kind, InitScheme scheme) {
         long n = 1;
         for (long d : shape) {
             n = Math.multiplyExact(n, d);
@@ -52,7 +57,12 @@ public final class RandomWeights implements WeightSource {
         SplittableRandom r = new SplittableRandom(seed ^ fnv(key));
         double std;
         double mean = 0;
-        switch (kind) {
+        if (scheme != InitScheme.PARITY) {
+            double[] d = scheme.distribution(key, shape, kind);
+            mean = d[0];
+            std = d[1];
+        } else {
+            switch (kind) {
             case WEIGHT -> {
                 long fanIn = 1;
                 for (int i = 1; i < shape.length; i++) {
@@ -66,6 +76,7 @@ public final class RandomWeights implements WeightSource {
                 std = 0.01;
             }
             default -> std = 0.01;
+            }
         }
         ByteBuffer b = ByteBuffer.allocateDirect(Math.toIntExact(n * 4)).order(ByteOrder.LITTLE_ENDIAN);
         for (long i = 0; i < n; i++) {

@@ -53,6 +53,11 @@ public final class SdDiffusionModel implements DiffusionModel {
     }
 
     @Override
+    public void stepManager(ai.djl.ndarray.NDManager manager) {
+        hooks.setWorkManager(manager == null ? model.manager() : manager);
+    }
+
+    @Override
     public String vaeIdentity() {
         return vaeIdentity;
     }
@@ -75,6 +80,16 @@ public final class SdDiffusionModel implements DiffusionModel {
     @Override
     public NDArray predict(NDArray noisyLatents, NDArray timesteps, NDArray context) {
         return model.unet().forward(noisyLatents, timesteps, context);
+    }
+
+    /** A model whose architecture its keys do not tell carries its config in the metadata of what derives from it. */
+    @Override
+    public java.util.Map<String, String> provenance() {
+        if (dev.easel.core.sd.model.ModelConfigs.isStandard(model.config())) {
+            return java.util.Map.of();
+        }
+        return java.util.Map.of(dev.easel.core.sd.model.ModelConfigs.METADATA_KEY,
+                dev.easel.core.sd.model.ModelConfigs.toJson(model.config()));
     }
 
     @Override

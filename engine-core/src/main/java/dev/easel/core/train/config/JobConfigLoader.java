@@ -38,9 +38,18 @@ public final class JobConfigLoader {
     private static final List<String> METHOD_OUTPUT_KEYS = List.of("save_model_as", "save_precision");
 
     private final MethodResolver methods;
+    private final java.util.function.Supplier<Optional<String>> defaultModel;
 
     public JobConfigLoader(MethodResolver methods) {
+        this(methods, Optional::empty);
+    }
+
+    /**
+     * @param defaultModel the base model of jobs that name none (Easel Tiny), if one is installed
+     */
+    public JobConfigLoader(MethodResolver methods, java.util.function.Supplier<Optional<String>> defaultModel) {
         this.methods = methods;
+        this.defaultModel = defaultModel;
     }
 
     /**
@@ -149,8 +158,14 @@ public final class JobConfigLoader {
             engineRaw.put("output_name", raw.get("token_string").toString().trim());
         }
         if (!engineRaw.containsKey("pretrained_model_name_or_path")) {
-            throw new ConfigException(source, "pretrained_model_name_or_path",
-                    "'pretrained_model_name_or_path' is required: the base model to train on");
+            Optional<String> fallback = defaultModel.get();
+            if (fallback.isEmpty()) {
+                throw new ConfigException(source, "pretrained_model_name_or_path",
+                        "'pretrained_model_name_or_path' is required: the base model to train on (Easel Tiny, the "
+                                + "default, is not installed)");
+            }
+            engineRaw.put("pretrained_model_name_or_path", fallback.get());
+            sources.put("pretrained_model_name_or_path", "default (Easel Tiny)");
         }
         ParameterValues engineValues = validate(engineSchema, engineRaw, sources, source);
         String lr = engineValues.getString("learning_rate");

@@ -57,10 +57,15 @@ public final class TrainingJobQueue implements AutoCloseable {
         return loader(registry);
     }
 
-    /** A config loader over a registry's training methods. */
+    private static java.nio.file.Path home() {
+        String h = System.getProperty("easel.home");
+        return h == null ? null : java.nio.file.Path.of(h);
+    }
+
+    /** A config loader over a registry's training methods; jobs that name no model train Easel Tiny. */
     public static JobConfigLoader loader(PluginRegistry registry) {
         return new JobConfigLoader(id -> ((TrainingMethod) registry.select(PluginKind.TRAINING_METHOD, id).plugin())
-                .parameters());
+                .parameters(), () -> dev.easel.core.sd.model.EaselTiny.locate(home()).map(java.nio.file.Path::toString));
     }
 
     /** The model loaders this engine has. */

@@ -155,14 +155,17 @@ final class TrainingRun {
                 long dataNs = 0;
                 long computeNs = 0;
                 long updateNs;
-                try (NDScope scope = new NDScope()) {
+                // Activations go to the manager of the step's inputs, and networks that free finished blocks early
+                // move their results out of every NDScope: only closing the step's own manager frees them all.
+                try (NDScope scope = new NDScope(); NDManager work = manager.newSubManager()) {
+                    model.stepManager(work);
                     long stepSeed = Seeds.mix(seed, step, 5);
                     Engine.getInstance().setRandomSeed((int) stepSeed);
                     double lossSum = 0;
                     EngineTrainingStep last = null;
                     for (int micro = 0; micro < accumulation; micro++) {
                         long t0 = System.nanoTime();
-                        LoadedBatch b = data.load(batches.get(position), seed, epoch, position, manager);
+                        LoadedBatch b = data.load(batches.get(position), seed, epoch, position, work);
                         List<DatasetRole> batchRoles = b.reg().stream()
                                 .map(r -> r ? regRole : DatasetRole.INSTANCE).toList();
                         Shape s = b.latents().getShape();
@@ -212,6 +215,8 @@ final class TrainingRun {
                     Gradients.zero(allParams);
                     session.afterStep(last);
                     updateNs = System.nanoTime() - t2;
+                } finally {
+                    model.stepManager(null);
                 }
                 step++;
                 lastLoss = loss;
@@ -310,6 +315,7 @@ final class TrainingRun {
             provenance.put("easel_training_comment", comment);
         }
         provenance.put("easel_config", JSON.writeValueAsString(job.raw()));
+        provenance.putAll(model.provenance());
         OutputFolderExport export = new OutputFolderExport(outputDir, name, provenance, registry);
         try {
             session.export(export);

@@ -1,6 +1,7 @@
 package dev.easel.core.train.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import dev.easel.api.training.NetworkHooks;
 import java.util.List;
 import java.util.Optional;
@@ -63,6 +64,22 @@ public interface DiffusionModel extends AutoCloseable {
      * @param context      {@code [batch, tokens, width]} from {@link #encodeText}
      */
     NDArray predict(NDArray noisyLatents, NDArray timesteps, NDArray context);
+
+    /**
+     * Metadata every result of a job on this model carries (a model whose architecture is not recognisable from its
+     * keys stores its config there, so that a fine-tuned checkpoint loads without a config file). Empty by default.
+     */
+    default java.util.Map<String, String> provenance() {
+        return java.util.Map.of();
+    }
+
+    /**
+     * Where the arrays of the following calls are created until the next call ({@code null}: the model's own
+     * manager again). The loop passes a manager per step and closes it after the optimiser step, so nothing a step
+     * computed outlives it, whatever the networks do with NDScopes.
+     */
+    default void stepManager(NDManager manager) {
+    }
 
     /** What the checkpoint was trained to predict: {@code epsilon} or {@code v_prediction}. */
     default String predictionType() {
