@@ -18,6 +18,7 @@ import dev.easel.core.train.loop.Trainer;
 import dev.easel.core.train.loop.TrainingListener;
 import dev.easel.core.train.loop.TrainingResult;
 import dev.easel.core.train.model.DiffusionModel;
+import dev.easel.core.train.model.ForwardingDiffusionModel;
 import dev.easel.core.train.model.DiffusionModelLoader;
 import dev.easel.core.train.model.DiffusionModels;
 import dev.easel.core.train.model.ModelOptions;
@@ -190,53 +191,14 @@ final class LoraJobs {
     }
 
     /** The real model, evaluated once more (with the trained hooks) when the job closes it. */
-    private static final class Probed implements DiffusionModel {
+    private static final class Probed extends ForwardingDiffusionModel {
         private final SdDiffusionModel model;
         private final Probe probe;
 
         Probed(SdDiffusionModel model, Probe probe) {
+            super(model);
             this.model = model;
             this.probe = probe;
-        }
-
-        @Override
-        public NetworkHooks hooks() {
-            return model.hooks();
-        }
-
-        @Override
-        public String vaeIdentity() {
-            return model.vaeIdentity();
-        }
-
-        @Override
-        public int latentScale() {
-            return model.latentScale();
-        }
-
-        @Override
-        public NDArray encodeImages(NDArray pixels) {
-            return model.encodeImages(pixels);
-        }
-
-        @Override
-        public NDArray encodeText(List<String> prompts) {
-            return model.encodeText(prompts);
-        }
-
-        @Override
-        public NDArray predict(NDArray noisyLatents, NDArray timesteps, NDArray context) {
-            return model.predict(noisyLatents, timesteps, context);
-        }
-
-        @Override
-        public void setTraining(boolean training) {
-            model.setTraining(training);
-        }
-
-        @Override
-        public java.util.Optional<dev.easel.core.train.model.PreviewSampler> sampler() {
-            return model.sampler();
         }
 
         @Override
