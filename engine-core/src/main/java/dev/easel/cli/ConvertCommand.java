@@ -23,6 +23,7 @@ import picocli.CommandLine.Parameters;
             "  easel convert v1-5-pruned.ckpt v1-5.safetensors --dtype fp16 --prune-ema",
             "  easel convert model.safetensors model-diffusers --layout diffusers",
             "  easel convert model-diffusers model.safetensors --layout ldm",
+            "  easel convert model.safetensors baked.safetensors --vae vae-ft-mse-840000-ema-pruned.safetensors",
             "Reads with the built-in formats (no engine start); --plugins DIR also loads format plugins from bundles."})
 public final class ConvertCommand implements Runnable {
     @Mixin
@@ -47,6 +48,11 @@ public final class ConvertCommand implements Runnable {
             description = "Key layout of the output (default: the input's; diffusers for a folder output).")
     String layout;
 
+    @Option(names = "--vae", paramLabel = "FILE",
+            description = "Bake in this VAE: every first_stage_model.* tensor comes from FILE, a standalone ldm VAE "
+                    + "(.safetensors/.ckpt/.pt) or another ldm checkpoint, shape for shape.")
+    Path vae;
+
     @Parameters(index = "0", paramLabel = "IN", description = "A .safetensors, .ckpt/.pt/.bin file or a diffusers folder.")
     Path in;
 
@@ -62,7 +68,7 @@ public final class ConvertCommand implements Runnable {
         ModelConverter.EmaMode mode = ema == null ? ModelConverter.EmaMode.KEEP
                 : ema.use ? ModelConverter.EmaMode.USE : ModelConverter.EmaMode.PRUNE;
         ModelConverter.Options options = new ModelConverter.Options(type, mode,
-                layout == null ? null : SdLayout.parse(layout));
+                layout == null ? null : SdLayout.parse(layout), vae);
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter stdout = spec.commandLine().getOut();
         long start = System.nanoTime();
@@ -74,7 +80,8 @@ public final class ConvertCommand implements Runnable {
                     });
             String what = r.input().family() == dev.easel.core.model.SdFamily.UNKNOWN ? ""
                     : " of an " + r.input().family().id() + " model";
-            stdout.printf("wrote %s: %d tensors%s%s in %.1f s%n", r.output(), r.tensors(), what,
+            stdout.printf("wrote %s: %d tensors%s%s%s in %.1f s%n", r.output(), r.tensors(), what,
+                    vae == null ? "" : " with the VAE of " + vae.getFileName(),
                     type == null ? "" : " as " + type.name(), (System.nanoTime() - start) / 1e9);
             stdout.flush();
         } catch (IOException e) {

@@ -251,4 +251,67 @@ class ConvertCliTest {
         Result layout = run("convert", good.toString(), dir.resolve("x.safetensors").toString(), "--layout", "sideways");
         assertEquals(1, layout.status());
     }
+
+    @Test
+    void bakesAStandaloneA1111VaeOrTheVaeOfAnotherCheckpoint() throws IOException {
+        List<TensorInfo> keys = Sd15Models.tinySd1(false, 4);
+        Path model = Sd15Models.writeSafetensors(dir.resolve("model.safetensors"), keys, 1);
+        Path donor = Sd15Models.writeSafetensors(dir.resolve("donor.safetensors"), keys, 2);
+        // a standalone VAE as A1111 loads it: ldm keys without the prefix in a torch .pt, with the loss's extra key
+        Map<String, Object> vaeDict = new LinkedHashMap<>();
+        Map<String, ByteBuffer> vaeValues = new LinkedHashMap<>();
+        Random random = new Random(3);
+        for (TensorInfo t : keys) {
+            if (t.name().startsWith("first_stage_model.")) {
+                ByteBuffer b = Sd15Models.values(t, random);
+                vaeValues.put(t.name(), b);
+                vaeDict.put(t.name().substring("first_stage_model.".length()),
+                        new TorchCheckpointWriter.Tensor(t.dtype(), t.shape(), b));
+            }
+        }
+        vaeDict.put("loss.logvar", new TorchCheckpointWriter.Tensor(DType.F32, new long[0],
+                ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(0, 0f)));
+        Path vae = dir.resolve("my.vae.pt");
+        TorchCheckpointWriter.save(vae, Map.of("state_dict", vaeDict));
+
+        Path baked = dir.resolve("baked.safetensors");
+        Result r = run("convert", model.toString(), baked.toString(), "--vae", vae.toString());
+        assertEquals(0, r.status(), r.err() + r.out());
+        assertTrue(r.out().contains("with the VAE of my.vae.pt"), r.out());
+        Path fromDonor = dir.resolve("from-donor.safetensors");
+        assertEquals(0, run("convert", model.toString(), fromDonor.toString(), "--vae", donor.toString(), "--dtype",
+                "fp16").status());
+        try (SafetensorsReader m = SafetensorsReader.open(model); SafetensorsReader d = SafetensorsReader.open(donor);
+             SafetensorsReader b = SafetensorsReader.open(baked); SafetensorsReader f = SafetensorsReader.open(fromDonor)) {
+            assertEquals(m.tensors().size(), b.tensors().size());
+            int vaeKeys = 0;
+            for (TensorInfo t : m.tensors()) {
+                if (t.name().startsWith("first_stage_model.")) {
+                    vaeKeys++;
+                    assertEquals(vaeValues.get(t.name()), b.read(t.name()), t.name());
+                    assertEquals(FloatConversion.convert(d.read(t.name()), DType.F32, DType.F16), f.read(t.name()));
+                } else {
+                    assertEquals(m.read(t.name()), b.read(t.name()), t.name());
+                }
+            }
+            assertTrue(vaeKeys > 20, "VAE keys: " + vaeKeys);
+        }
+
+        // a VAE of another architecture, or a file without one, is refused before anything is written
+        List<TensorInfo> wider = keys.stream().map(t -> t.name().equals("first_stage_model.decoder.conv_out.weight")
+                ? new TensorInfo(t.name(), t.dtype(), 3, 4, 3, 3) : t).toList();
+        Path other = Sd15Models.writeSafetensors(dir.resolve("wider.safetensors"), wider, 4);
+        Path unetOnly = Sd15Models.writeSafetensors(dir.resolve("unet-only.safetensors"), keys.stream()
+                .filter(t -> t.name().startsWith("model.diffusion_model.")).toList(), 5);
+        List<String> before = listDir();
+        for (Path bad : List.of(other, unetOnly, dir.resolve("missing.vae.pt"))) {
+            Result res = run("convert", model.toString(), dir.resolve("bad.safetensors").toString(), "--vae",
+                    bad.toString());
+            assertEquals(1, res.status(), res.out());
+            assertTrue(res.err().contains(bad.getFileName().toString()), res.err());
+        }
+        assertTrue(run("convert", model.toString(), dir.resolve("bad.safetensors").toString(), "--vae",
+                other.toString()).err().contains("another architecture"));
+        assertEquals(before, listDir(), "nothing left behind");
+    }
 }

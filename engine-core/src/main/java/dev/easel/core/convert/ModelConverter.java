@@ -47,12 +47,19 @@ public final class ModelConverter {
      * @param ema    EMA handling
      * @param layout target key layout, or null for the natural one (the input's; ldm when a diffusers folder goes
      *               to a single file; diffusers for a folder)
+     * @param vae    a VAE to bake in ({@link VaeBakedSource}: a standalone ldm VAE or a checkpoint), or null to keep
+     *               the model's
      */
-    public record Options(DType dtype, EmaMode ema, SdLayout layout) {
+    public record Options(DType dtype, EmaMode ema, SdLayout layout, Path vae) {
         public Options {
             if (dtype != null && !FloatConversion.supports(dtype, DType.F32)) {
                 throw new IllegalArgumentException("--dtype must be fp32, fp16 or bf16 (or fp64), not " + dtype);
             }
+        }
+
+        /** Options that keep the model's VAE. */
+        public Options(DType dtype, EmaMode ema, SdLayout layout) {
+            this(dtype, ema, layout, null);
         }
     }
 
@@ -77,7 +84,13 @@ public final class ModelConverter {
             throw new ModelFormatException(out, "is the input; write the conversion somewhere else");
         }
         boolean folder = isFolderTarget(out);
-        try (TensorSource source = ModelFormats.open(formats, in)) {
+        if (options.vae() != null && Files.exists(out) && Files.exists(options.vae())
+                && Files.isSameFile(options.vae(), out)) {
+            throw new ModelFormatException(out, "is the VAE to bake in; write the conversion somewhere else");
+        }
+        try (TensorSource model = ModelFormats.open(formats, in);
+             TensorSource vae = options.vae() == null ? null : ModelFormats.open(formats, options.vae())) {
+            TensorSource source = vae == null ? model : VaeBakedSource.of(model, vae);
             SdModelInfo info = SdDetector.detect(source.tensors(), source.metadata());
             SdLayout target = options.layout() != null ? options.layout()
                     : folder ? SdLayout.DIFFUSERS
@@ -100,7 +113,7 @@ public final class ModelConverter {
             }
             if (folder) {
                 DiffusersWriter.write(source, plan.recipes(), info, out,
-                        source instanceof DiffusersFolder d ? d.location() : null, warn);
+                        model instanceof DiffusersFolder d ? d.location() : null, warn);
             } else if (isSafetensors(out)) {
                 RecipeWriter.writeSafetensors(source, plan.recipes(), metadata, out);
             } else {
