@@ -11,8 +11,8 @@
 #   3. the VAE: 1600 steps of 8 random 32x32 crops (reconstruction + ldm's KL weight), which also sets scale_factor
 #   4. two independent jobs at once, one core each (both start from stage 3's VAE, whose encoder neither changes):
 #      a. UNet and text encoder: full fine-tuning (method finetune/full) on the cached latents, 4000 steps of 32
-#      b. the VAE decoder alone: 5000 steps of 32x32 crops, then 1000 steps of whole images, so its GroupNorm
-#         statistics are those of the pictures it will decode
+#      b. the VAE decoder alone: 5000 steps of 32x32 crops, then 1800 and 1000 steps of whole images, so its
+#         GroupNorm statistics are those of the pictures it will decode
 #   5. the result: stage 4a's checkpoint with stage 4b's VAE baked in (easel convert --vae), in fp16
 #   6. the adherence rate of the result on prompts it was not trained on
 set -euo pipefail
@@ -69,12 +69,14 @@ threads 1
 unet=$!
 "$EASEL" train-vae --model vae.safetensors --data data --decoder-only --steps 5000 --batch 8 --crop 32 --lr 1e-3 \
     --kl 1e-6 --seed 2 --out decoder1.safetensors
-"$EASEL" train-vae --model decoder1.safetensors --data data --decoder-only --steps 1000 --batch 4 --crop 64 \
-    --lr 3e-4 --kl 1e-6 --seed 3 --out decoder2.safetensors
+"$EASEL" train-vae --model decoder1.safetensors --data data --decoder-only --steps 1800 --batch 4 --crop 64 \
+    --lr 4e-4 --kl 1e-6 --seed 3 --out decoder2.safetensors
+"$EASEL" train-vae --model decoder2.safetensors --data data --decoder-only --steps 1000 --batch 4 --crop 64 \
+    --lr 2e-4 --kl 1e-6 --seed 4 --out decoder3.safetensors
 wait "$unet" || { echo "UNet training failed; see $WORK/unet.log" >&2; exit 1; }
 
 threads 2
-"$EASEL" convert unet/easel-tiny-unet.safetensors easel-tiny.safetensors --vae decoder2.safetensors --dtype fp16
+"$EASEL" convert unet/easel-tiny-unet.safetensors easel-tiny.safetensors --vae decoder3.safetensors --dtype fp16
 cp unet/easel-tiny-unet.json easel-tiny.json
 "$EASEL" dataset eval --model easel-tiny.safetensors --count 64 --prompt-seed 1000 --grid eval-grid.png -q
 

@@ -25,7 +25,7 @@ public final class QuickstartCommand implements Runnable {
             description = "Folder for the models and the report (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--lora-steps", paramLabel = "N", defaultValue = "150",
+    @Option(names = "--lora-steps", paramLabel = "N", defaultValue = "300",
             description = "LoRA training steps (default: ${DEFAULT-VALUE}).")
     int loraSteps;
 

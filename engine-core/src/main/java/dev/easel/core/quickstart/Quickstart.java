@@ -58,7 +58,7 @@ public final class Quickstart {
      */
     public record Settings(int loraSteps, int samples) {
         public static Settings standard() {
-            return new Settings(150, 16);
+            return new Settings(300, 16);
         }
     }
 
@@ -201,8 +201,9 @@ public final class Quickstart {
     private Path trainLora(QuickstartReport report) throws IOException {
         step("train a LoRA on a new shape");
         Path data = out.resolve("data/10_" + NEW_SHAPE);
-        String synth = command("dataset", "synth", "--out", data.toString(), "--count", "32", "--seed", "7",
-                "--shapes", NEW_SHAPE, "--colors", "red,blue");
+        // every colour on every background: the LoRA learns the word "cross", and the prompt still picks the colours
+        String synth = command("dataset", "synth", "--out", data.toString(), "--count", "48", "--seed", "7",
+                "--shapes", NEW_SHAPE);
         Path output = out.resolve("lora");
         String toml = String.join("\n",
                 "# no pretrained_model_name_or_path: Easel Tiny is the default",
@@ -249,14 +250,14 @@ public final class Quickstart {
         String curve = Files.exists(output.resolve(NEW_SHAPE + ".loss.png"))
                 ? "![loss curve](lora/" + NEW_SHAPE + ".loss.png)" : "";
         report.section("Train a LoRA on a shape it never saw")
-                .code("easel dataset synth --out data/10_cross --count 32 --seed 7 --shapes cross --colors red,blue\n" + synth
+                .code("easel dataset synth --out data/10_cross --count 48 --seed 7 --shapes cross\n" + synth
                         + "\neasel train lora.toml   # a kohya train_network.py config, as is\n\n"
                         + toml.replace(out.toAbsolutePath() + "/", "") + "\n" + trained
                         + "\neasel dataset eval --lora lora/cross.safetensors:1.0 --prompt \"" + NEW_SHAPE_PROMPT
                         + "\" --count " + n + " --grid cross-after.png\n" + after)
                 .paragraph(String.format(Locale.ROOT, "%d steps of kohya-style LoRA/LoCon training (rank 16 on the "
                         + "UNet's transformer blocks and the text encoder, rank 8 on its resnet convs, AdamW, cosine) "
-                        + "on 32 generated images of red crosses on blue and blue crosses on red: loss %s. The result is a kohya `.safetensors` with the `ss_*` metadata, "
+                        + "on 48 generated images of crosses in every colour on every background: loss %s. The result is a kohya `.safetensors` with the `ss_*` metadata, "
                         + "loadable in AUTOMATIC1111 and ComfyUI.", settings.loraSteps(), losses.isEmpty()
                         ? "not logged" : String.format(Locale.ROOT, "%.3f → %.3f", losses.get(0),
                         losses.get(losses.size() - 1))))
