@@ -4,7 +4,7 @@
 #
 #   tools/easel-tiny/train.sh [WORK_DIR]       (default WORK_DIR: /tmp/easel-tiny)
 #
-# About 90 minutes on an idle 2-core machine. Stages:
+# About 80 minutes on an idle 2-core machine. Stages:
 #   1. the synthetic shapes dataset (2000 captioned 64x64 images, circle/square/triangle; cross, star and diamond are
 #      held out for adapters to teach)
 #   2. a model of the Easel Tiny architecture with ldm's training initialisation
