@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,8 +47,8 @@ public final class VaeBakedSource implements TensorSource {
                             : " (a VAE in diffusers layout must be converted to ldm first)")));
             if (!v.sameShape(t)) {
                 throw new ModelFormatException(vae.location(), "VAE tensor '" + name + "' has shape "
-                        + java.util.Arrays.toString(v.shape()) + " where the model's has "
-                        + java.util.Arrays.toString(t.shape()) + ": a VAE of another architecture");
+                        + Arrays.toString(v.shape()) + " where the model's has "
+                        + Arrays.toString(t.shape()) + ": a VAE of another architecture");
             }
             vaeName.put(t.name(), name);
             tensors.add(new TensorInfo(t.name(), v.dtype(), v.shape()));
