@@ -10,6 +10,7 @@ import dev.easel.core.sd.model.SdModel;
 import dev.easel.core.sd.sampling.PngWriter;
 import dev.easel.core.synth.AdherenceEval;
 import dev.easel.core.synth.ShapeKind;
+import dev.easel.core.synth.ShapeScene;
 import dev.easel.core.synth.SyntheticDataset;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -81,6 +82,10 @@ public final class DatasetEvalCommand implements Runnable {
     @Option(names = "--out-dir", paramLabel = "DIR", description = "Write each sample and its prompt (.txt).")
     Path outDir;
 
+    @Option(names = "--reconstruct", description = "Measure the VAE instead of sampling: render each prompt's picture, "
+            + "encode and decode it, and check that (the ceiling of the sampled rates).")
+    boolean reconstruct;
+
     @Option(names = {"-q", "--quiet"}, description = "Print only the rates.")
     boolean quiet;
 
@@ -93,13 +98,19 @@ public final class DatasetEvalCommand implements Runnable {
             throw new CommandLine.ParameterException(spec.commandLine(), "--count must be at least 1");
         }
         List<String> prompts;
+        List<ShapeScene> scenes = List.of();
+        if (reconstruct && prompt != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--reconstruct renders the drawn prompts' "
+                    + "scenes; it does not take --prompt");
+        }
         if (prompt != null) {
             prompts = Collections.nCopies(count, prompt);
         } else {
             SyntheticDataset base = SyntheticDataset.base();
             List<ShapeKind> kinds = shapes == null || shapes.isEmpty() ? base.shapes() : parse(shapes, ShapeKind::ofWord);
-            prompts = AdherenceEval.prompts(new SyntheticDataset(kinds, base.colors(), base.textures()), promptSeed,
-                    count);
+            SyntheticDataset dataset = new SyntheticDataset(kinds, base.colors(), base.textures());
+            prompts = AdherenceEval.prompts(dataset, promptSeed, count);
+            scenes = dataset.scenes(promptSeed, count);
         }
         PrintWriter o = spec.commandLine().getOut();
         long t0 = System.nanoTime();
@@ -117,8 +128,7 @@ public final class DatasetEvalCommand implements Runnable {
                     Files.createDirectories(outDir);
                 }
                 int[] index = {0};
-                AdherenceEval.Result r = AdherenceEval.run(sd, hooks, prompts, new AdherenceEval.Settings(sampler,
-                        steps, cfg, size, seed), m, s -> {
+                java.util.function.Consumer<AdherenceEval.Sample> progress = s -> {
                             int i = index[0]++;
                             if (!quiet) {
                                 o.printf(Locale.ROOT, "%3d %s: %s -> %s%n", i, s.prompt(), s.verdict().seen(),
@@ -134,12 +144,19 @@ public final class DatasetEvalCommand implements Runnable {
                                     throw new UncheckedIOException(e);
                                 }
                             }
-                        });
+                        };
+                AdherenceEval.Result r = reconstruct ? AdherenceEval.reconstruct(sd, scenes, size, m, progress)
+                        : AdherenceEval.run(sd, hooks, prompts, new AdherenceEval.Settings(sampler, steps, cfg, size,
+                                seed), m, progress);
                 if (grid != null) {
                     PngWriter.write(r.grid(Math.min(8, prompts.size())), Map.of(), grid);
                 }
-                o.printf(Locale.ROOT, "%s (%s, %d steps, cfg %s, %.0f s)%n", r.tally(), sampler, steps, cfg,
-                        (System.nanoTime() - t0) / 1e9);
+                if (reconstruct) {
+                    o.printf(Locale.ROOT, "%s (encoded and decoded, %.0f s)%n", r.tally(), (System.nanoTime() - t0) / 1e9);
+                } else {
+                    o.printf(Locale.ROOT, "%s (%s, %d steps, cfg %s, %.0f s)%n", r.tally(), sampler, steps, cfg,
+                            (System.nanoTime() - t0) / 1e9);
+                }
                 o.flush();
             }
         } catch (IOException e) {

@@ -9,7 +9,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code easel dataset synth} and {@code easel dataset check} as a user runs them. */
+/** {@code easel dataset synth}, {@code check} and {@code eval --reconstruct} as a user runs them. */
 class DatasetCliTest {
     @TempDir
     Path dir;
@@ -44,6 +44,24 @@ class DatasetCliTest {
                 "a green circle on a purple background", pngs[0].toString());
         assertEquals(0, wrong.status(), wrong.err());
         assertTrue(wrong.out().contains("differs (colour) (shape) (background)"), wrong.out());
+    }
+
+    @Test
+    void reconstructMeasuresEaselTinysVaeAgainstTheCheck() throws Exception {
+        // Easel Tiny's VAE passes 70 % of 64 scenes through with colour and shape intact (docs/easel-tiny.md)
+        SdCommandsTest.Result r = SdCommandsTest.run("dataset", "eval", "--reconstruct", "--count", "32", "-q");
+        assertEquals(0, r.status(), r.err());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("32 samples: colour (\\d+)%, background (\\d+)%, "
+                + "shape (\\d+)%, colour and shape (\\d+)% \\(encoded and decoded").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        assertTrue(Integer.parseInt(m.group(2)) >= 75, r.out());
+        assertTrue(Integer.parseInt(m.group(3)) >= 75, r.out());
+        assertTrue(Integer.parseInt(m.group(4)) >= 50, r.out());
+
+        SdCommandsTest.Result both = SdCommandsTest.run("dataset", "eval", "--reconstruct", "--prompt",
+                "a red circle on a blue background");
+        assertEquals(2, both.status());
+        assertTrue(both.err().contains("--reconstruct"), both.err());
     }
 
     @Test

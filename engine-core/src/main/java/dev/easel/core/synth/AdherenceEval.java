@@ -1,6 +1,7 @@
 package dev.easel.core.synth;
 
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.easel.core.sd.hooks.SdNetworkHooks;
 import dev.easel.core.sd.model.SdModel;
@@ -49,6 +50,31 @@ public final class AdherenceEval {
     }
 
     private AdherenceEval() {
+    }
+
+    /**
+     * The VAE's ceiling for {@link #run}: renders each scene, encodes it and decodes the posterior mean with the
+     * model's VAE, and checks the result against the scene's caption. No sample can follow its prompt more reliably
+     * than its picture survives the VAE.
+     */
+    public static Result reconstruct(SdModel model, List<ShapeScene> scenes, int size, NDManager parent,
+                                     Consumer<Sample> progress) {
+        ShapeCheck.Tally tally = new ShapeCheck.Tally();
+        List<Sample> samples = new ArrayList<>();
+        for (ShapeScene scene : scenes) {
+            String caption = scene.caption();
+            BufferedImage image;
+            try (NDManager m = parent.newSubManager()) {
+                NDArray x = Images.fromImage(m, scene.render(size), size, size);
+                image = Images.toImage(model.vae().decode(model.vae().encode(x).mean()));
+            }
+            ShapeCheck.Verdict v = ShapeCheck.check(image, ShapePrompt.parse(caption).orElseThrow());
+            tally.add(v);
+            Sample s = new Sample(caption, image, v);
+            samples.add(s);
+            progress.accept(s);
+        }
+        return new Result(samples, tally);
     }
 
     /** {@code count} prompts of {@code dataset}'s grammar, from scenes of {@code seed}. */
