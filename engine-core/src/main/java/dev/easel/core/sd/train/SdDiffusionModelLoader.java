@@ -20,6 +20,37 @@ import java.util.Locale;
  * from its keys, as {@code easel sample} does.
  */
 public final class SdDiffusionModelLoader implements DiffusionModelLoader {
+    /** What a {@link #wrapping} loader does with each model it has loaded. */
+    @FunctionalInterface
+    public interface Wrapper {
+        /** @return the model the job trains: {@code model} itself or a wrapper of it */
+        DiffusionModel wrap(SdDiffusionModel model) throws IOException;
+    }
+
+    /**
+     * A loader of the same checkpoints that hands each loaded model to {@code wrapper} before the job sees it: how
+     * tests probe the weights a job trains and benchmarks capture the model.
+     */
+    public static DiffusionModelLoader wrapping(String name, Wrapper wrapper) {
+        SdDiffusionModelLoader real = new SdDiffusionModelLoader();
+        return new DiffusionModelLoader() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public boolean accepts(String location) {
+                return real.accepts(location);
+            }
+
+            @Override
+            public DiffusionModel load(String location, ModelOptions options, NDManager manager) throws IOException {
+                return wrapper.wrap(real.load(location, options, manager));
+            }
+        };
+    }
+
     @Override
     public String name() {
         return "sd-checkpoint";
@@ -42,7 +73,7 @@ public final class SdDiffusionModelLoader implements DiffusionModelLoader {
     }
 
     @Override
-    public DiffusionModel load(String location, ModelOptions options, NDManager manager) throws IOException {
+    public SdDiffusionModel load(String location, ModelOptions options, NDManager manager) throws IOException {
         Path path = Path.of(location);
         SdModel model;
         // the checkpoint is closed (unmapped) once its tensors are copied into the networks

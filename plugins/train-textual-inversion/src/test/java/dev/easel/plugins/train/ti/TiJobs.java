@@ -21,7 +21,6 @@ import dev.easel.core.train.model.DiffusionModel;
 import dev.easel.core.train.model.ForwardingDiffusionModel;
 import dev.easel.core.train.model.DiffusionModelLoader;
 import dev.easel.core.train.model.DiffusionModels;
-import dev.easel.core.train.model.ModelOptions;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -114,27 +113,11 @@ final class TiJobs {
                                 java.util.function.BooleanSupplier cancelled) throws IOException {
         PluginRegistry registry = registry();
         JobConfig job = job(params);
-        DiffusionModelLoader probing = new DiffusionModelLoader() {
-            final SdDiffusionModelLoader real = new SdDiffusionModelLoader();
-
-            @Override
-            public String name() {
-                return "probing";
-            }
-
-            @Override
-            public boolean accepts(String location) {
-                return real.accepts(location);
-            }
-
-            @Override
-            public DiffusionModel load(String location, ModelOptions options, NDManager manager) throws IOException {
-                SdDiffusionModel model = (SdDiffusionModel) real.load(location, options, manager);
-                weights(model.model(), probe.atLoad);
-                probe.vocab = (int) model.model().textEncoder().tokenEmbedding().weightShape()[0];
-                return new Probed(model, probe, params.get("init_word"));
-            }
-        };
+        DiffusionModelLoader probing = SdDiffusionModelLoader.wrapping("probing", model -> {
+            weights(model.model(), probe.atLoad);
+            probe.vocab = (int) model.model().textEncoder().tokenEmbedding().weightShape()[0];
+            return new Probed(model, probe, params.get("init_word"));
+        });
         try (NDManager m = RUNTIME.newManager()) {
             return new Trainer(job, registry, new DiffusionModels(List.of(probing)), m).run(listener, cancelled);
         }

@@ -21,7 +21,6 @@ import dev.easel.core.train.model.DiffusionModel;
 import dev.easel.core.train.model.ForwardingDiffusionModel;
 import dev.easel.core.train.model.DiffusionModelLoader;
 import dev.easel.core.train.model.DiffusionModels;
-import dev.easel.core.train.model.ModelOptions;
 import dev.easel.core.sd.nn.Layer;
 import dev.easel.plugins.adapter.kohya.KohyaLoraAdapter;
 import java.awt.image.BufferedImage;
@@ -124,26 +123,10 @@ final class LoraJobs {
         PluginRegistry registry = registry();
         JobConfig job = new JobConfigLoader(id -> ((KohyaLoraTraining) registry.select(PluginKind.TRAINING_METHOD, id)
                 .plugin()).parameters()).load(null, "lora/kohya", params);
-        DiffusionModelLoader probing = new DiffusionModelLoader() {
-            final SdDiffusionModelLoader real = new SdDiffusionModelLoader();
-
-            @Override
-            public String name() {
-                return "probing";
-            }
-
-            @Override
-            public boolean accepts(String location) {
-                return real.accepts(location);
-            }
-
-            @Override
-            public DiffusionModel load(String location, ModelOptions options, NDManager manager) throws IOException {
-                SdDiffusionModel model = (SdDiffusionModel) real.load(location, options, manager);
-                evaluate(model, probe, true);
-                return new Probed(model, probe);
-            }
-        };
+        DiffusionModelLoader probing = SdDiffusionModelLoader.wrapping("probing", model -> {
+            evaluate(model, probe, true);
+            return new Probed(model, probe);
+        });
         try (NDManager m = RUNTIME.newManager()) {
             return new Trainer(job, registry, new DiffusionModels(List.of(probing)), m).run(listener, cancelled);
         }

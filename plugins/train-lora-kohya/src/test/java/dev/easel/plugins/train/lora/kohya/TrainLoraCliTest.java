@@ -121,9 +121,9 @@ class TrainLoraCliTest {
                 baked.toString()), stderr);
         // the bake changed the adapted weights, so the baked model predicts differently from the base
         try (NDManager m = LoraJobs.RUNTIME.newManager();
-             SdDiffusionModel base = (SdDiffusionModel) new SdDiffusionModelLoader().load(model.toString(),
+             SdDiffusionModel base = new SdDiffusionModelLoader().load(model.toString(),
                      ModelOptions.defaults(), m);
-             SdDiffusionModel bakedModel = (SdDiffusionModel) new SdDiffusionModelLoader().load(baked.toString(),
+             SdDiffusionModel bakedModel = new SdDiffusionModelLoader().load(baked.toString(),
                      ModelOptions.defaults(), m)) {
             LoraJobs.Probe a = new LoraJobs.Probe();
             LoraJobs.Probe b = new LoraJobs.Probe();
@@ -159,7 +159,7 @@ class TrainLoraCliTest {
         // every module of the file landed on a weight of this model, none skipped
         assertFalse(stderr.contains("skipp") || stdout.contains("skipp"), stdout + stderr);
         try (NDManager m = LoraJobs.RUNTIME.newManager();
-             SdDiffusionModel bakedModel = (SdDiffusionModel) new SdDiffusionModelLoader().load(baked.toString(),
+             SdDiffusionModel bakedModel = new SdDiffusionModelLoader().load(baked.toString(),
                      ModelOptions.defaults(), m)) {
             LoraJobs.Probe b = new LoraJobs.Probe();
             LoraJobs.evaluate(bakedModel, b, true);

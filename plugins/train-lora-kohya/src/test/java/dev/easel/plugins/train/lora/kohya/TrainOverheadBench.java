@@ -17,10 +17,8 @@ import dev.easel.core.train.loop.NoiseSchedule;
 import dev.easel.core.train.loop.StepReport;
 import dev.easel.core.train.loop.Trainer;
 import dev.easel.core.train.loop.TrainingListener;
-import dev.easel.core.train.model.DiffusionModel;
 import dev.easel.core.train.model.DiffusionModelLoader;
 import dev.easel.core.train.model.DiffusionModels;
-import dev.easel.core.train.model.ModelOptions;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -71,25 +69,10 @@ class TrainOverheadBench {
         p.put("latent_cache_dir", tmp.resolve("cache").toString());
 
         SdDiffusionModel[] loaded = new SdDiffusionModel[1];
-        DiffusionModelLoader capturing = new DiffusionModelLoader() {
-            final SdDiffusionModelLoader real = new SdDiffusionModelLoader();
-
-            @Override
-            public String name() {
-                return "capturing";
-            }
-
-            @Override
-            public boolean accepts(String location) {
-                return real.accepts(location);
-            }
-
-            @Override
-            public DiffusionModel load(String location, ModelOptions options, NDManager manager) throws IOException {
-                loaded[0] = (SdDiffusionModel) real.load(location, options, manager);
-                return loaded[0];
-            }
-        };
+        DiffusionModelLoader capturing = SdDiffusionModelLoader.wrapping("capturing", sd -> {
+            loaded[0] = sd;
+            return sd;
+        });
         List<double[]> rows = new ArrayList<>();
         long[] lastEnd = {0};
         TrainingListener timer = new TrainingListener() {
